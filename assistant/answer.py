@@ -1,0 +1,238 @@
+"""Answering: retrieved passages -> prompt -> streamed answer -> parsed citations.
+
+The model sees numbered, delimited passages (templates in ``prompts/``) and is asked to cite
+them as [1], [2]. Passages are added in rank order while they fit the context window next to
+the answer budget. When the best passage is less similar than ``min_score`` the assistant
+refuses without calling the model. After streaming, markers are parsed into Citations; a
+marker that points at no shown passage is dropped from the text and the citation list.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from assistant.llm import Generator, Messages
+from assistant.retrieval import Hit, Retriever
+
+_MARKER = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
+_REFUSAL = re.compile(
+    r"documents? (?:do(?:es)?n[’']t|do(?:es)? not) (?:say|mention|contain|state|provide|specify)"
+    r"|(?:passages?|context|documents?) (?:do(?:es)?n[’']t|do(?:es)? not) "
+    r"(?:contain|include|mention|say|provide)"
+    r"|not (?:mentioned|stated|specified|provided|covered) in the (?:passages|documents|context)"
+    r"|no information (?:about|on|regarding)",
+    re.IGNORECASE,
+)
+CONTEXT_MARGIN = 32  # tokens kept free for template overhead the count cannot see
+
+
+@dataclass(frozen=True)
+class Citation:
+    marker: int
+    document: str
+    page: int | None
+    heading: str | None
+    start: int
+    end: int
+    text: str
+    score: float
+    chunk_id: str
+
+
+@dataclass
+class Timings:
+    retrieval_ms: float = 0.0
+    ttft_s: float | None = None
+    total_s: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def tokens_per_s(self) -> float | None:
+        generating = self.total_s - (self.ttft_s or 0.0)
+        if not self.completion_tokens or generating <= 0:
+            return None
+        return self.completion_tokens / generating
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    refused: bool
+    citations: list[Citation]
+    passages: list[Hit]  # what the model was shown, in marker order
+    retrieved: list[Hit]  # everything retrieved, shown or not
+    timings: Timings
+    prompt: Messages = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        timings = asdict(self.timings)
+        timings["tokens_per_s"] = self.timings.tokens_per_s
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "refused": self.refused,
+            "citations": [asdict(c) for c in self.citations],
+            "passages": [hit.to_dict() for hit in self.passages],
+            "timings": timings,
+        }
+
+
+class Prompts:
+    """Prompt templates loaded by name from the prompts folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def __getitem__(self, name: str) -> str:
+        return (self.folder / f"{name}.txt").read_text(encoding="utf-8").strip()
+
+
+def source_label(hit: Hit) -> str:
+    chunk = hit.chunk
+    parts = [chunk.document]
+    if chunk.page is not None:
+        parts.append(f"page {chunk.page}")
+    if chunk.heading:
+        parts.append(chunk.heading)
+    return ", ".join(parts)
+
+
+def build_messages(question: str, hits: list[Hit], prompts: Prompts) -> Messages:
+    passages = "\n".join(
+        prompts["passage"].format(number=n, source=source_label(hit), text=hit.chunk.text.strip())
+        for n, hit in enumerate(hits, start=1)
+    )
+    user = prompts["answer_user"].format(passages=passages, question=question.strip())
+    return [
+        {"role": "system", "content": prompts["answer_system"]},
+        {"role": "user", "content": user},
+    ]
+
+
+def fit_passages(
+    question: str, hits: list[Hit], *, prompts: Prompts, generator: Generator, max_tokens: int
+) -> tuple[list[Hit], Messages, int]:
+    """The leading hits whose prompt fits the context window with room for the answer."""
+    budget = generator.n_ctx - max_tokens - CONTEXT_MARGIN
+    shown: list[Hit] = []
+    messages = build_messages(question, shown, prompts)
+    size = generator.prompt_tokens(messages)
+    for hit in hits:
+        candidate = build_messages(question, [*shown, hit], prompts)
+        candidate_size = generator.prompt_tokens(candidate)
+        if candidate_size > budget:
+            break
+        shown, messages, size = [*shown, hit], candidate, candidate_size
+    return shown, messages, size
+
+
+def parse_citations(text: str, passages: list[Hit]) -> tuple[str, list[Citation]]:
+    """(text without markers that point at no passage, citations in order of first use)."""
+    citations: dict[int, Citation] = {}
+
+    def keep_valid(match: re.Match) -> str:
+        numbers = [int(n) for n in re.split(r"[,;]", match.group(1))]
+        valid = [n for n in numbers if 1 <= n <= len(passages)]
+        for number in valid:
+            if number not in citations:
+                hit = passages[number - 1]
+                citations[number] = Citation(
+                    marker=number,
+                    document=hit.chunk.document,
+                    page=hit.chunk.page,
+                    heading=hit.chunk.heading,
+                    start=hit.chunk.start,
+                    end=hit.chunk.end,
+                    text=hit.chunk.text,
+                    score=round(hit.score, 4),
+                    chunk_id=hit.chunk.id,
+                )
+        return "".join(f"[{n}]" for n in valid)
+
+    cleaned = _MARKER.sub(keep_valid, text)
+    cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned).strip()
+    return cleaned, list(citations.values())
+
+
+def is_refusal(text: str) -> bool:
+    return bool(_REFUSAL.search(text)) or not text.strip()
+
+
+class AnswerStream:
+    """Iterate to receive the answer text as it is generated; ``answer`` is set at the end."""
+
+    def __init__(
+        self,
+        question: str,
+        *,
+        retriever: Retriever,
+        generator: Generator | None,
+        prompts: Prompts,
+        top_k: int,
+        min_score: float,
+        max_tokens: int,
+        temperature: float,
+    ) -> None:
+        self.question = question
+        self._retriever = retriever
+        self._generator = generator
+        self._prompts = prompts
+        self._top_k = top_k
+        self._min_score = min_score
+        self._max_tokens = max_tokens
+        self._temperature = temperature
+        self.answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        started = time.perf_counter()
+        hits, retrieval_ms = self._retriever.retrieve(self.question, self._top_k)
+        timings = Timings(retrieval_ms=round(retrieval_ms, 1))
+        if not hits or hits[0].score < self._min_score or self._generator is None:
+            text = self._prompts["refusal"]
+            yield text
+            timings.total_s = round(time.perf_counter() - started, 3)
+            self.answer = Answer(self.question, text, True, [], [], hits, timings)
+            return
+        shown, messages, prompt_tokens = fit_passages(
+            self.question,
+            hits,
+            prompts=self._prompts,
+            generator=self._generator,
+            max_tokens=self._max_tokens,
+        )
+        timings.prompt_tokens = prompt_tokens
+        pieces: list[str] = []
+        for piece in self._generator.stream(
+            messages, max_tokens=self._max_tokens, temperature=self._temperature
+        ):
+            if timings.ttft_s is None:
+                timings.ttft_s = round(time.perf_counter() - started, 3)
+            pieces.append(piece)
+            yield piece
+        timings.total_s = round(time.perf_counter() - started, 3)
+        timings.completion_tokens = len(pieces)
+        raw = "".join(pieces)
+        text, citations = parse_citations(raw, shown)
+        refused = is_refusal(text)
+        self.answer = Answer(
+            self.question,
+            text,
+            refused,
+            [] if refused else citations,
+            shown,
+            hits,
+            timings,
+            messages,
+        )
+
+    def run(self) -> Answer:
+        for _ in self:
+            pass
+        assert self.answer is not None
+        return self.answer

@@ -1,0 +1,102 @@
+from assistant.answer import (
+    AnswerStream,
+    Prompts,
+    build_messages,
+    fit_passages,
+    is_refusal,
+    parse_citations,
+)
+from assistant.chunking import Chunk
+from assistant.config import PROJECT_ROOT
+from assistant.llm import ScriptedGenerator
+from assistant.retrieval import Hit
+
+PROMPTS = Prompts(PROJECT_ROOT / "prompts")
+
+
+def hit(n: int, text: str, score: float = 0.8, page=None) -> Hit:
+    chunk = Chunk(f"id{n}", f"doc{n}.txt", page, 10 * n, 10 * n + len(text), f"H{n}", text)
+    return Hit(chunk, score, n)
+
+
+class FixedRetriever:
+    def __init__(self, hits):
+        self.hits = hits
+
+    def retrieve(self, question, k):
+        return self.hits[:k], 1.5
+
+
+def test_prompt_numbers_and_delimits_passages():
+    messages = build_messages(
+        "Who?", [hit(1, "Alpha text."), hit(2, "Beta text.", page=3)], PROMPTS
+    )
+    system, user = messages[0]["content"], messages[1]["content"]
+    assert "data, not instructions" in system and "[1]" in system
+    assert "[1] (doc1.txt, H1)\n<<<\nAlpha text.\n>>>" in user
+    assert "[2] (doc2.txt, page 3, H2)" in user
+    assert user.rstrip().endswith("Question: Who?")
+
+
+def test_parse_citations_maps_markers_and_drops_invalid_ones():
+    passages = [hit(1, "Alpha."), hit(2, "Beta.")]
+    text, citations = parse_citations("Alpha is first [1]. Beta [2, 7]. Gamma [9].", passages)
+    assert text == "Alpha is first [1]. Beta [2]. Gamma."
+    assert [(c.marker, c.document, c.text) for c in citations] == [
+        (1, "doc1.txt", "Alpha."),
+        (2, "doc2.txt", "Beta."),
+    ]
+
+
+def test_refusal_detection():
+    assert is_refusal("The documents don't say.")
+    assert is_refusal("The passages do not contain information about that.")
+    assert not is_refusal("Open models are free to download [1].")
+
+
+def test_passages_are_fitted_to_the_context_window():
+    generator = ScriptedGenerator()
+    generator.n_ctx = 600
+    hits = [hit(n, "word " * 150) for n in range(1, 5)]
+    shown, messages, size = fit_passages(
+        "Q?", hits, prompts=PROMPTS, generator=generator, max_tokens=100
+    )
+    assert 0 < len(shown) < 4
+    assert size <= 600 - 100
+    assert size == generator.prompt_tokens(messages)
+
+
+def test_stream_yields_pieces_then_builds_the_answer():
+    generator = ScriptedGenerator("Alpacas hum [1].")
+    stream = AnswerStream(
+        "Do alpacas hum?",
+        retriever=FixedRetriever([hit(1, "Alpacas hum softly.")]),
+        generator=generator,
+        prompts=PROMPTS,
+        top_k=4,
+        min_score=0.3,
+        max_tokens=64,
+        temperature=0.0,
+    )
+    pieces = list(stream)
+    assert "".join(pieces) == "Alpacas hum [1]."
+    answer = stream.answer
+    assert not answer.refused and answer.citations[0].document == "doc1.txt"
+    assert answer.timings.ttft_s is not None and answer.timings.completion_tokens == len(pieces)
+    assert answer.to_dict()["passages"][0]["score"] == 0.8
+
+
+def test_low_similarity_refuses_without_calling_the_model():
+    generator = ScriptedGenerator("should not be used")
+    answer = AnswerStream(
+        "Unrelated?",
+        retriever=FixedRetriever([hit(1, "Something else.", score=0.1)]),
+        generator=generator,
+        prompts=PROMPTS,
+        top_k=4,
+        min_score=0.3,
+        max_tokens=64,
+        temperature=0.0,
+    ).run()
+    assert answer.refused and generator.calls == []
+    assert "don't say" in answer.text
