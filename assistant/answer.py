@@ -41,6 +41,9 @@ class Citation:
     text: str
     score: float
     chunk_id: str
+    verified: bool | None = (
+        None  # does the passage support the sentences citing it? None: unchecked
+    )
 
 
 @dataclass
@@ -69,6 +72,7 @@ class Answer:
     retrieved: list[Hit]  # everything retrieved, shown or not
     timings: Timings
     prompt: Messages = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)  # sentences no shown passage supports
 
     def to_dict(self) -> dict:
         timings = asdict(self.timings)
@@ -79,6 +83,7 @@ class Answer:
             "refused": self.refused,
             "citations": [asdict(c) for c in self.citations],
             "passages": [hit.to_dict() for hit in self.passages],
+            "unsupported": self.unsupported,
             "timings": timings,
         }
 
