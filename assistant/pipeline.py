@@ -21,6 +21,7 @@ from assistant.store import (
     chunking_params,
     corpus_status,
     load_index,
+    read_manifest,
     sync_index,
 )
 
@@ -77,7 +78,11 @@ class Assistant:
 
     @property
     def index(self) -> Index:
-        if self._index is None:
+        """The loaded index, reloaded when a sync (here or in another process) replaced it."""
+        current = read_manifest(self.settings.index_dir)
+        if self._index is None or (
+            current is not None and current.generation != self._index.manifest.generation
+        ):
             self._index = load_index(
                 self.settings.index_dir, embedder=self.embedder, chunking=self.chunking
             )
