@@ -36,6 +36,15 @@ class Settings(BaseSettings):
         24, ge=0, description="Word pieces repeated from the end of one chunk at the next."
     )
 
+    retrieval_mode: str = Field(
+        "hybrid", description="'hybrid' (BM25 + dense, rank fusion), 'dense' or 'keyword'."
+    )
+    fusion: str = Field(
+        "weighted", description="How hybrid mode fuses BM25 and dense: 'weighted' or 'rrf'."
+    )
+    keyword_weight: float = Field(
+        0.4, ge=0.0, description="Weight of the (max-scaled) BM25 score in hybrid retrieval."
+    )
     top_k: int = Field(4, ge=1, le=20, description="Passages given to the model.")
     min_score: float = Field(
         0.30,

@@ -90,7 +90,13 @@ class Assistant:
 
     @property
     def retriever(self) -> Retriever:
-        return Retriever(self.index, self.embedder)
+        return Retriever(
+            self.index,
+            self.embedder,
+            mode=self.settings.retrieval_mode,
+            fusion=self.settings.fusion,
+            keyword_weight=self.settings.keyword_weight,
+        )
 
     def ask(self, question: str, *, top_k: int | None = None) -> AnswerStream:
         return AnswerStream(

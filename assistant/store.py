@@ -5,6 +5,7 @@ Layout of the index folder::
     manifest.json          format version, embedder, chunking, per-file hashes, generation
     chunks-<gen>.jsonl     one Chunk per line, in FAISS row order
     vectors-<gen>.faiss    IndexFlatIP over unit vectors (inner product = cosine)
+    keywords-<gen>/        BM25 over the same rows (bm25s), rebuilt from the chunk table
 
 Writes are atomic by generation: a sync writes new ``*-<gen>`` files first and commits them by
 replacing ``manifest.json`` (``os.replace``), then deletes the previous generation. An
@@ -21,6 +22,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -34,8 +36,9 @@ from assistant.chunking import Chunk, chunk_document
 from assistant.documents import file_hash, load_document, relative_name, scan_corpus
 from assistant.embeddings import Embedder
 from assistant.errors import AssistantError
+from assistant.keywords import KeywordIndex
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 REBUILD_HINT = "Rebuild it with `assistant index --rebuild` (or the Rebuild button in the app)."
 
@@ -79,6 +82,16 @@ class Index:
     manifest: Manifest
     chunks: list[Chunk]
     faiss_index: object  # faiss.IndexFlatIP
+    keywords: KeywordIndex
+    _matrix: np.ndarray | None = field(default=None, repr=False)
+
+    def dense_scores(self, vector: np.ndarray) -> np.ndarray:
+        """Cosine similarity of every row to the (unit) query vector."""
+        if not self.chunks:
+            return np.zeros(0, dtype=np.float32)
+        if self._matrix is None:  # a flat index is small; keep one copy for exact scoring
+            self._matrix = self.vectors()
+        return self._matrix @ vector.astype(np.float32)
 
     def search(self, vector: np.ndarray, k: int) -> list[tuple[Chunk, float]]:
         if not self.chunks:
@@ -177,6 +190,7 @@ def load_index(folder: Path, *, embedder: Embedder, chunking: dict) -> Index:
         with chunks_path.open(encoding="utf-8") as handle:
             chunks = [Chunk(**json.loads(line)) for line in handle if line.strip()]
         faiss_index = faiss.read_index(str(vectors_path))
+        keywords = KeywordIndex.load(folder / f"keywords-{manifest.generation}")
     except (OSError, ValueError, TypeError, RuntimeError) as error:
         raise AssistantError(
             f"The index in {folder} is damaged ({error}). {REBUILD_HINT}"
@@ -186,7 +200,7 @@ def load_index(folder: Path, *, embedder: Embedder, chunking: dict) -> Index:
             f"The index in {folder} is inconsistent ({faiss_index.ntotal} vectors for "
             f"{len(chunks)} chunks). {REBUILD_HINT}"
         )
-    return Index(folder, manifest, chunks, faiss_index)
+    return Index(folder, manifest, chunks, faiss_index, keywords)
 
 
 def corpus_status(corpus_dir: Path, index_dir: Path) -> CorpusStatus:
@@ -350,10 +364,11 @@ def _write(folder: Path, manifest: Manifest, chunks: list[Chunk], vectors: np.nd
     _atomic_write(folder / f"vectors-{gen}.faiss", faiss.serialize_index(faiss_index).tobytes())
     lines = "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in chunks)
     _atomic_write(folder / f"chunks-{gen}.jsonl", lines.encode("utf-8"))
+    KeywordIndex.build([chunk.search_text for chunk in chunks]).save(folder / f"keywords-{gen}")
     _atomic_write(folder / MANIFEST, manifest.to_json().encode("utf-8"))  # the commit point
-    for stale in folder.glob("*-*.*"):
-        if stale.name.startswith(("chunks-", "vectors-")) and gen not in stale.name:
-            stale.unlink(missing_ok=True)
+    for stale in folder.iterdir():
+        if stale.name.startswith(("chunks-", "vectors-", "keywords-")) and gen not in stale.name:
+            shutil.rmtree(stale) if stale.is_dir() else stale.unlink(missing_ok=True)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -1,0 +1,90 @@
+import numpy as np
+import pytest
+
+from assistant.keywords import KeywordIndex, content_words, stem
+from assistant.retrieval import Retriever, document_name_words
+from assistant.store import chunking_params, load_index, sync_index
+
+
+def test_content_words_merge_inflections_and_keep_numbers_and_scripts():
+    assert stem("labelling") == stem("labeling") == stem("labels") == "label"
+    assert content_words("GPT4 cost $78 million in 2023") == [
+        "gpt",
+        "4",
+        "cost",
+        "78",
+        "million",
+        "2023",
+    ]
+    assert content_words("GPT‑4 accuracy of 6.4%") == ["gpt", "4", "accuracy", "6.4"]
+    assert "फायदा" in content_words("privacy का क्या फायदा है")
+    assert content_words("What is the of and") == []
+
+
+def test_keyword_index_scores_rare_words_and_round_trips(tmp_path):
+    index = KeywordIndex.build(["llamas spit at people", "bees make honey", "llamas hum"])
+    scores = index.scores("Which animal makes honey?")
+    assert int(np.argmax(scores)) == 1
+    index.save(tmp_path / "kw")
+    loaded = KeywordIndex.load(tmp_path / "kw")
+    assert np.allclose(loaded.scores("honey"), index.scores("honey"))
+    assert not loaded.scores("unknownword").any()
+
+
+def test_document_name_words_ignore_shared_parts():
+    names = document_name_words(
+        ["open-vs-closed-wiki.txt", "open-vs-closed-battle.pdf", "x/open.md"]
+    )
+    assert names == {
+        "open-vs-closed-wiki.txt": {"wiki"},
+        "open-vs-closed-battle.pdf": {"battle"},
+        "x/open.md": set(),
+    }
+
+
+@pytest.fixture
+def index(corpus, tmp_path, embedder):
+    (corpus / "field-notes-wiki.txt").write_text(
+        "Llamas\n\nLlamas carry loads in the Andes.\n\nAlpacas\n\nAlpacas grow fine wool.",
+        encoding="utf-8",
+    )
+    (corpus / "battle-report.txt").write_text(
+        "Llamas in battle\n\nIn 1532 llamas carried supplies for armies.", encoding="utf-8"
+    )
+    sync_index(corpus, tmp_path / "index", embedder=embedder, max_tokens=64, overlap_tokens=0)
+    return load_index(tmp_path / "index", embedder=embedder, chunking=chunking_params(64, 0))
+
+
+@pytest.mark.parametrize("mode", ["dense", "keyword", "hybrid"])
+def test_every_mode_finds_the_year(index, embedder, mode):
+    hits, ms = Retriever(index, embedder, mode=mode).retrieve("What happened in 1532?", 2)
+    assert hits[0].chunk.document == "battle-report.txt" and ms >= 0
+    assert [h.rank for h in hits] == [1, 2]
+
+
+def test_hits_carry_all_signals(index, embedder):
+    hits, _ = Retriever(index, embedder).retrieve("Who grows fine wool?", 3)
+    best = hits[0]
+    assert "wool" in best.chunk.text
+    assert best.keyword_score > 0 and -1 <= best.score <= 1
+    assert 0 < best.coverage <= 1
+
+
+def test_named_source_is_preferred_only_with_a_cue(index, embedder):
+    retriever = Retriever(index, embedder)
+    assert retriever.named_documents("According to the wiki, what do llamas carry?") == [
+        "field-notes-wiki.txt"
+    ]
+    assert retriever.named_documents("What do llamas carry in battle?") == []
+    hits, _ = retriever.retrieve("According to the wiki, what do llamas carry?", 1)
+    assert hits[0].chunk.document == "field-notes-wiki.txt"
+
+
+def test_rrf_fusion_is_available(index, embedder):
+    hits, _ = Retriever(index, embedder, fusion="rrf").retrieve("alpacas wool", 1)
+    assert "wool" in hits[0].chunk.text
+
+
+def test_unknown_mode_is_rejected(index, embedder):
+    with pytest.raises(ValueError):
+        Retriever(index, embedder, mode="magic")
