@@ -15,8 +15,10 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from assistant.grounding import closest_coverage, mark_verified, verify
 from assistant.llm import Generator, Messages
 from assistant.retrieval import Hit, Retriever
+from assistant.support import SupportChecker
 
 _MARKER = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
 _REFUSAL = re.compile(
@@ -73,6 +75,8 @@ class Answer:
     timings: Timings
     prompt: Messages = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)  # sentences no shown passage supports
+    draft: str = ""  # the model's own text, before verification
+    refusal_reason: str | None = None  # "off-topic", "model", "unsupported"
 
     def to_dict(self) -> dict:
         timings = asdict(self.timings)
@@ -84,6 +88,8 @@ class Answer:
             "citations": [asdict(c) for c in self.citations],
             "passages": [hit.to_dict() for hit in self.passages],
             "unsupported": self.unsupported,
+            "draft": self.draft,
+            "refusal_reason": self.refusal_reason,
             "timings": timings,
         }
 
@@ -170,7 +176,12 @@ def is_refusal(text: str) -> bool:
 
 
 class AnswerStream:
-    """Iterate to receive the answer text as it is generated; ``answer`` is set at the end."""
+    """Iterate to receive the answer text as it is generated; ``answer`` is set at the end.
+
+    The streamed text is the model's draft. The final ``answer.text`` is the verified version
+    (markers moved or added, or a refusal when no sentence is supported), which a UI shows in
+    place of the draft once the stream ends.
+    """
 
     def __init__(
         self,
@@ -183,6 +194,8 @@ class AnswerStream:
         min_score: float,
         max_tokens: int,
         temperature: float,
+        checker: SupportChecker | None = None,
+        refuse_unsupported: bool = True,
     ) -> None:
         self.question = question
         self._retriever = retriever
@@ -192,17 +205,18 @@ class AnswerStream:
         self._min_score = min_score
         self._max_tokens = max_tokens
         self._temperature = temperature
+        self._checker = checker
+        self._refuse_unsupported = refuse_unsupported
         self.answer: Answer | None = None
 
     def __iter__(self) -> Iterator[str]:
         started = time.perf_counter()
         hits, retrieval_ms = self._retriever.retrieve(self.question, self._top_k)
         timings = Timings(retrieval_ms=round(retrieval_ms, 1))
-        if not hits or hits[0].score < self._min_score or self._generator is None:
-            text = self._prompts["refusal"]
-            yield text
+        if not hits or max(h.score for h in hits) < self._min_score or self._generator is None:
+            self.answer = self._refusal(hits, timings, reason="off-topic")
+            yield self.answer.text
             timings.total_s = round(time.perf_counter() - started, 3)
-            self.answer = Answer(self.question, text, True, [], [], hits, timings)
             return
         shown, messages, prompt_tokens = fit_passages(
             self.question,
@@ -220,20 +234,57 @@ class AnswerStream:
                 timings.ttft_s = round(time.perf_counter() - started, 3)
             pieces.append(piece)
             yield piece
-        timings.total_s = round(time.perf_counter() - started, 3)
         timings.completion_tokens = len(pieces)
-        raw = "".join(pieces)
+        self.answer = self._finish("".join(pieces), shown, hits, timings, messages)
+        timings.total_s = round(time.perf_counter() - started, 3)
+
+    def _finish(self, raw, shown, hits, timings, messages) -> Answer:
         text, citations = parse_citations(raw, shown)
-        refused = is_refusal(text)
-        self.answer = Answer(
+        if is_refusal(text):
+            return self._refusal(hits, timings, reason="model", draft=raw, prompt=messages)
+        unsupported: list[str] = []
+        if self._checker is not None:
+            verification = verify(text, shown, self._checker, is_refusal=is_refusal)
+            if (
+                self._refuse_unsupported
+                and verification.claims
+                and not verification.supported_markers
+            ):
+                return self._refusal(
+                    hits, timings, reason="unsupported", draft=raw, prompt=messages
+                )
+            text, citations = parse_citations(verification.text, shown)
+            citations = mark_verified(citations, verification.supported_markers)
+            unsupported = verification.unsupported
+        return Answer(
             self.question,
             text,
-            refused,
-            [] if refused else citations,
+            False,
+            citations,
             shown,
             hits,
             timings,
             messages,
+            unsupported=unsupported,
+            draft=raw,
+        )
+
+    def _refusal(self, hits, timings, *, reason, draft="", prompt=None) -> Answer:
+        """'The documents don't say', pointing at the closest passages with citations."""
+        closest = hits[:2]
+        text = self._prompts["refusal"] + closest_coverage(closest)
+        _, citations = parse_citations(text, closest)
+        return Answer(
+            self.question,
+            text,
+            True,
+            citations,
+            closest,
+            hits,
+            timings,
+            prompt or [],
+            draft=draft,
+            refusal_reason=reason,
         )
 
     def run(self) -> Answer:

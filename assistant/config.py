@@ -47,9 +47,18 @@ class Settings(BaseSettings):
     )
     top_k: int = Field(4, ge=1, le=20, description="Passages given to the model.")
     min_score: float = Field(
-        0.30,
+        0.25,
         description="Below this cosine similarity of the best passage the assistant refuses "
         "without calling the model.",
+    )
+
+    refuse_unsupported: bool = Field(
+        True,
+        description="Refuse when the support checker finds no answer sentence backed by a "
+        "shown passage (the model's draft is kept in the answer record).",
+    )
+    verify_citations: bool = Field(
+        True, description="Check each answer sentence against the passages it cites."
     )
 
     model_path: Path | None = Field(

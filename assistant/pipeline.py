@@ -24,6 +24,7 @@ from assistant.store import (
     read_manifest,
     sync_index,
 )
+from assistant.support import SupportChecker
 
 
 class Assistant:
@@ -38,6 +39,7 @@ class Assistant:
         self._embedder = embedder
         self._generator = generator
         self._index: Index | None = None
+        self._checker: SupportChecker | None = None
         self._lock = threading.Lock()
         self.prompts = Prompts(settings.prompts_dir)
 
@@ -108,4 +110,12 @@ class Assistant:
             min_score=self.settings.min_score,
             max_tokens=self.settings.max_tokens,
             temperature=self.settings.temperature,
+            checker=self.checker if self.settings.verify_citations else None,
+            refuse_unsupported=self.settings.refuse_unsupported,
         )
+
+    @property
+    def checker(self) -> SupportChecker:
+        if self._checker is None:
+            self._checker = SupportChecker(self.embedder)
+        return self._checker

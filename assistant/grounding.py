@@ -1,0 +1,91 @@
+"""Grounding: check every answer sentence against the passages, and decide refusals.
+
+After the answer has streamed, each sentence is checked with the SupportChecker
+(``assistant/support.py``) against the passages it cites:
+
+- a cited passage that supports the sentence is kept and marked verified;
+- when none of the cited passages supports it but another shown passage does, the marker is
+  moved to that passage (the small model often cites a neighbour of the right passage);
+- a sentence without markers that a shown passage supports gets that passage's marker;
+- a sentence no shown passage supports is listed as unsupported (kept in the text, flagged in
+  the CLI, the JSON and the UI; never silently deleted).
+
+Short lead-ins ("Here is what the documents say:") and the model's own refusals are not claims
+and are left alone.
+
+Refusal is decided from evidence, not only from the model's wording. Before the model runs,
+a question whose best passage is less similar than ``min_score`` is refused (off-topic). After
+it runs, an answer is a refusal when the model says so, or when not one of its sentences is
+supported by any shown passage: an answer with no evidence behind it is not shown as an answer.
+A refusal still points at what the documents cover that is closest, with citations.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from assistant.retrieval import Hit
+from assistant.support import SupportChecker, content_words, markers_in, split_answer_sentences
+
+_MARKERS = re.compile(r"\s*\[\d{1,2}(?:\s*[,;]\s*\d{1,2})*\]")
+
+
+@dataclass(frozen=True)
+class Verification:
+    text: str  # the answer with markers moved or added
+    supported_markers: frozenset[int]  # passages that support at least one sentence
+    unsupported: list[str]  # sentences no shown passage supports
+    claims: int  # sentences checked
+
+
+def is_lead_in(sentence: str) -> bool:
+    """A sentence that introduces rather than claims: ends with ':' or has < 3 content words."""
+    plain = _MARKERS.sub("", sentence).strip()
+    return plain.endswith(":") or len(content_words(plain)) < 3
+
+
+def verify(text: str, passages: list[Hit], checker: SupportChecker, *, is_refusal) -> Verification:
+    sentences = split_answer_sentences(text)
+    claims = [s for s in sentences if not is_lead_in(s) and not is_refusal(s)]
+    pairs = [(claim, hit.chunk.text) for claim in claims for hit in passages]
+    decisions = iter(checker.check_many(pairs))
+    supports = {claim: [next(decisions).supported for _ in passages] for claim in claims}
+
+    rewritten, supported_markers, unsupported = text, set(), []
+    for claim in claims:
+        backing = [n for n, ok in enumerate(supports[claim], start=1) if ok]
+        cited = [n for n in dict.fromkeys(markers_in(claim)) if 1 <= n <= len(passages)]
+        keep = [n for n in cited if n in backing]
+        if not backing:
+            unsupported.append(_MARKERS.sub("", claim).strip())
+            continue
+        chosen = keep or backing[:1]
+        supported_markers.update(chosen)
+        if chosen != cited:
+            rewritten = rewritten.replace(claim, _with_markers(claim, chosen), 1)
+    return Verification(rewritten, frozenset(supported_markers), unsupported, len(claims))
+
+
+def _with_markers(sentence: str, markers: list[int]) -> str:
+    """The sentence with its markers replaced by the given ones, before the final stop."""
+    plain = _MARKERS.sub("", sentence).rstrip()
+    tail = ""
+    if plain and plain[-1] in ".!?":
+        plain, tail = plain[:-1].rstrip(), plain[-1]
+    return f"{plain} {''.join(f'[{n}]' for n in markers)}{tail}"
+
+
+def mark_verified(citations: list, supported_markers: frozenset[int]) -> list:
+    return [replace(c, verified=c.marker in supported_markers) for c in citations]
+
+
+def closest_coverage(hits: list[Hit], *, limit: int = 2) -> str:
+    """'The closest the documents come: <heading or opening> [1]; ...' for a refusal."""
+    parts = []
+    for number, hit in enumerate(hits[:limit], start=1):
+        topic = hit.chunk.heading or " ".join(hit.chunk.text.split()[:12]) + "..."
+        parts.append(f"{topic.strip()} ({hit.chunk.document}) [{number}]")
+    if not parts:
+        return ""
+    return " The closest they come: " + "; ".join(parts) + "."
