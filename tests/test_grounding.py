@@ -1,0 +1,124 @@
+from assistant.answer import AnswerStream, Prompts, is_refusal
+from assistant.chunking import Chunk
+from assistant.config import PROJECT_ROOT
+from assistant.embeddings import HashingEmbedder
+from assistant.grounding import closest_coverage, is_lead_in, verify
+from assistant.llm import ScriptedGenerator
+from assistant.retrieval import Hit
+from assistant.support import SupportChecker
+
+PROMPTS = Prompts(PROJECT_ROOT / "prompts")
+CHECKER = SupportChecker(HashingEmbedder())
+
+
+def hit(n: int, text: str, score: float = 0.8, heading: str | None = None) -> Hit:
+    return Hit(Chunk(f"id{n}", f"doc{n}.txt", None, 0, len(text), heading, text), score, n)
+
+
+PASSAGES = [
+    hit(
+        1,
+        "Meta released LLaMA 2 in sizes from 7 billion to 70 billion parameters.",
+        heading="LLaMA",
+    ),
+    hit(2, "Google open-sourced TensorFlow in 2015 as its machine learning framework."),
+]
+
+
+def test_supported_citation_is_kept_and_verified():
+    result = verify(
+        "Google open-sourced TensorFlow in 2015 [2].", PASSAGES, CHECKER, is_refusal=is_refusal
+    )
+    assert result.text == "Google open-sourced TensorFlow in 2015 [2]."
+    assert result.supported_markers == {2} and result.unsupported == []
+
+
+def test_marker_on_the_wrong_passage_is_moved():
+    result = verify(
+        "Google open-sourced TensorFlow in 2015 [1].", PASSAGES, CHECKER, is_refusal=is_refusal
+    )
+    assert result.text == "Google open-sourced TensorFlow in 2015 [2]."
+
+
+def test_uncited_supported_sentence_gets_a_marker():
+    text = "Meta released LLaMA 2 in sizes from 7 billion to 70 billion parameters."
+    result = verify(text, PASSAGES, CHECKER, is_refusal=is_refusal)
+    assert result.text.endswith("parameters [1].")
+
+
+def test_unsupported_sentence_is_flagged_not_deleted():
+    text = (
+        "Google open-sourced TensorFlow in 2015 [2]. Mistral AI was founded in Paris in 2023 [1]."
+    )
+    result = verify(text, PASSAGES, CHECKER, is_refusal=is_refusal)
+    assert result.unsupported == ["Mistral AI was founded in Paris in 2023."]
+    assert "Mistral AI was founded in Paris in 2023 [1]." in result.text
+
+
+def test_wrong_number_is_not_supported():
+    result = verify(
+        "Google open-sourced TensorFlow in 2017 [2].", PASSAGES, CHECKER, is_refusal=is_refusal
+    )
+    assert result.unsupported and not result.supported_markers
+
+
+def test_lead_ins_are_not_claims():
+    assert is_lead_in("Here is the answer:")
+    assert is_lead_in("Yes [1].")
+    assert not is_lead_in("Google open-sourced TensorFlow in 2015.")
+
+
+def test_refusal_points_at_the_closest_passages():
+    text = closest_coverage(PASSAGES)
+    assert text.startswith(" The closest they come: LLaMA (doc1.txt) [1]; ")
+    assert text.endswith("(doc2.txt) [2].")
+    assert closest_coverage([]) == ""
+
+
+class FixedRetriever:
+    def __init__(self, hits):
+        self.hits = hits
+
+    def retrieve(self, question, k):
+        return self.hits[:k], 1.0
+
+
+def stream(reply: str, **options) -> AnswerStream:
+    return AnswerStream(
+        "What about TensorFlow?",
+        retriever=FixedRetriever(PASSAGES),
+        generator=ScriptedGenerator(reply),
+        prompts=PROMPTS,
+        top_k=2,
+        min_score=0.2,
+        max_tokens=64,
+        temperature=0.0,
+        checker=CHECKER,
+        **options,
+    )
+
+
+def test_answer_with_no_supported_sentence_becomes_a_refusal_with_citations():
+    answer = stream("Mistral AI was founded in Paris in 2023 [1].").run()
+    assert answer.refused and answer.refusal_reason == "unsupported"
+    assert answer.text.startswith("The documents don't say.")
+    assert [c.marker for c in answer.citations] == [1, 2]
+    assert answer.draft.startswith("Mistral AI")
+
+
+def test_unsupported_answers_can_be_kept_when_configured():
+    answer = stream("Mistral AI was founded in Paris in 2023 [1].", refuse_unsupported=False).run()
+    assert not answer.refused and answer.unsupported == ["Mistral AI was founded in Paris in 2023."]
+
+
+def test_verified_answer_marks_citations():
+    answer = stream("Google open-sourced TensorFlow in 2015 [1].").run()
+    assert answer.text == "Google open-sourced TensorFlow in 2015 [2]."
+    assert [(c.marker, c.verified) for c in answer.citations] == [(2, True)]
+    assert answer.to_dict()["draft"] == "Google open-sourced TensorFlow in 2015 [1]."
+
+
+def test_model_refusal_is_a_refusal_that_still_points_somewhere():
+    answer = stream("The documents don't say.").run()
+    assert answer.refused and answer.refusal_reason == "model"
+    assert "closest they come" in answer.text and answer.citations
