@@ -1,18 +1,64 @@
-"""Shared pieces of the Streamlit pages: the settings in use and the cached components.
+"""Shared pieces of the Streamlit pages: settings, cached components, sync progress, safe text.
 
 Pages import from here so the embedder and the model load once per process
-(``st.cache_resource``), whichever page a user opens first. Changing top-k or the temperature
-makes a new (cheap) Assistant around the same loaded embedder and model.
+(``st.cache_resource``), whichever page a user opens first. The model is cached on the few
+settings that decide which weights are loaded (generator kind, model file, context, threads),
+so changing top-k, the temperature or the answer length makes a new, cheap Assistant around
+the same loaded embedder and model, and every browser session shares that one model.
+``LlamaGenerator`` serialises generation with its own lock, so two tabs asking at once are
+answered one after the other, both completely.
+
+Text from documents and from the model is untrusted: ``md_escape`` makes it inert for
+Streamlit markdown (no links, images, HTML or LaTeX). Passages are shown as cards built here
+(``passage_card``, styled by ``CARD_STYLE``, drawn with ``st.html``): their text is
+``html.escape``d first and only our own tags (``<mark>`` for the supporting sentence, a
+citation badge) are added around it.
 """
 
 from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
 
 import streamlit as st
 
 from assistant.config import Settings
 from assistant.embeddings import Embedder, load_embedder
+from assistant.errors import AssistantError
 from assistant.llm import Generator, load_generator
 from assistant.pipeline import Assistant
+from assistant.store import CorpusStatus, SyncReport
+
+CARD_STYLE = """<style>
+.qa-answer p { margin: 0 0 0.6em 0; line-height: 1.6; }
+a.qa-cite, span.qa-cite {
+  display: inline-block; min-width: 1.5em; padding: 0 0.35em; margin: 0 0.1em;
+  border-radius: 0.75em; background: rgba(28, 131, 225, 0.15); color: rgb(28, 131, 225);
+  font-size: 0.78em; font-weight: 600; line-height: 1.5; text-align: center;
+  text-decoration: none; vertical-align: 0.15em;
+}
+a.qa-cite:hover { background: rgba(28, 131, 225, 0.3); }
+.qa-refusal {
+  background: rgba(255, 189, 69, 0.12); border: 1px solid rgba(255, 189, 69, 0.55);
+  border-radius: 0.5rem; padding: 0.6em 0.9em 0.1em 0.9em;
+}
+.qa-refusal-head { font-size: 0.8em; font-weight: 600; opacity: 0.75; margin-bottom: 0.35em; }
+.qa-source {
+  border-left: 3px solid rgba(28, 131, 225, 0.55); padding: 0.2em 0 0.2em 0.8em;
+  margin: 0.4em 0 0.9em 0; scroll-margin-top: 4rem;
+}
+.qa-source:target { background: rgba(28, 131, 225, 0.08); }
+.qa-source.qa-uncited { border-left-color: rgba(128, 128, 128, 0.45); }
+.qa-source-head { font-size: 0.85em; margin-bottom: 0.3em; }
+.qa-source-head .qa-meta { opacity: 0.7; }
+.qa-passage { white-space: pre-wrap; font-size: 0.9em; line-height: 1.55; }
+.qa-passage mark {
+  background: rgba(255, 208, 0, 0.45); color: inherit; padding: 0.05em 0.1em;
+  border-radius: 0.2em;
+}
+</style>"""
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^])")
 
 
 def current_settings() -> Settings:
@@ -28,33 +74,157 @@ def _embedder(name: str) -> Embedder:
 
 
 @st.cache_resource(show_spinner="Loading the model (the first time takes a while)...")
-def _generator(settings_json: str) -> Generator:
-    return load_generator(Settings.model_validate_json(settings_json))
+def _generator(
+    kind: str, model_path: Path | None, cache_dir: Path, n_ctx: int, n_threads: int
+) -> Generator:
+    settings = Settings(
+        generator=kind,
+        model_path=model_path,
+        model_cache_dir=cache_dir,
+        n_ctx=n_ctx,
+        n_threads=n_threads,
+    )
+    return load_generator(settings)
 
 
 @st.cache_resource
 def _assistant(settings_json: str) -> Assistant:
     settings = Settings.model_validate_json(settings_json)
-    model_settings = settings.model_copy(
-        update={"top_k": 4, "temperature": 0.0, "max_tokens": 256, "min_score": 0.0}
-    )  # only model path, context and threads decide which model object is needed
     return Assistant(
         settings,
         embedder=_embedder(settings.embedder),
-        generator=_LazyGenerator(model_settings.model_dump_json()),
+        generator=_LazyGenerator(settings),
     )
 
 
 class _LazyGenerator:
     """Loads the model on first use, so the documents page never waits for it."""
 
-    def __init__(self, settings_json: str) -> None:
-        self._settings_json = settings_json
+    def __init__(self, settings: Settings) -> None:
+        self._key = (
+            settings.generator,
+            settings.model_path,
+            settings.model_cache_dir,
+            settings.n_ctx,
+            settings.n_threads,
+        )
+
+    def load(self) -> Generator:
+        return _generator(*self._key)
 
     def __getattr__(self, name: str):
-        return getattr(_generator(self._settings_json), name)
+        return getattr(self.load(), name)
 
 
 def get_assistant(settings: Settings | None = None) -> Assistant:
     settings = settings or current_settings()
     return _assistant(settings.model_dump_json())
+
+
+def load_model(assistant: Assistant) -> Generator:
+    """The assistant's model, loaded now (spinner shown) rather than inside the first answer."""
+    generator = assistant.generator
+    return generator.load() if isinstance(generator, _LazyGenerator) else generator
+
+
+def md_escape(text: str) -> str:
+    """Text shown literally by st.markdown: every markdown-active character backslashed."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def highlighted(text: str, spans: list[tuple[int, int]]) -> str:
+    """Escaped passage text with the given character spans wrapped in <mark>."""
+    parts, position = [], 0
+    for start, end in spans:
+        parts.append(html.escape(text[position:start]))
+        parts.append(f"<mark>{html.escape(text[start:end])}</mark>")
+        position = end
+    parts.append(html.escape(text[position:]))
+    return "".join(parts)
+
+
+def passage_card(
+    *,
+    text: str,
+    label: str,
+    score: float,
+    spans: list[tuple[int, int]] | None,
+    marker: int | None,
+    element_id: str | None,
+    note: str,
+) -> str:
+    """A passage card; ``spans`` None marks a passage the answer does not cite."""
+    badge = f'<span class="qa-cite">{marker}</span> ' if marker else ""
+    extra = f" · {html.escape(note)}" if note else ""
+    cited = "" if spans is not None else " qa-uncited"
+    identity = f' id="{element_id}"' if element_id else ""
+    return (
+        f'<div class="qa-source{cited}"{identity}>'
+        f'<div class="qa-source-head">{badge}<b>{html.escape(label)}</b>'
+        f'<span class="qa-meta"> · similarity {score:.2f}{extra}</span></div>'
+        f'<div class="qa-passage">{highlighted(text, spans or [])}</div></div>'
+    )
+
+
+def source_label(document: str, page: int | None, heading: str | None) -> str:
+    parts = [document] + ([f"page {page}"] if page is not None else []) + [heading or ""]
+    return " · ".join(part for part in parts if part)
+
+
+def status_text(status: CorpusStatus) -> str:
+    if not status.index_exists:
+        return "No index yet."
+    if status.up_to_date:
+        return f"Index up to date: {len(status.unchanged)} documents."
+    changes = [
+        f"{len(names)} {label}"
+        for names, label in (
+            (status.new, "new"),
+            (status.changed, "changed"),
+            (status.removed, "removed"),
+        )
+        if names
+    ]
+    return f"Index out of date: {', '.join(changes)} since the last sync."
+
+
+def sync_with_progress(assistant: Assistant, *, rebuild: bool = False) -> SyncReport | None:
+    """Sync (or rebuild) the index inside an ``st.status`` box that reports files and chunks."""
+    label = "Rebuilding the index..." if rebuild else "Syncing the index..."
+    with st.status(label, expanded=True) as box:
+        bar = st.progress(0.0, text="Scanning the corpus...")
+
+        def progress(stage: str, done: int, total: int, detail: str) -> None:
+            bar.progress(
+                min(done / total, 1.0) if total else 1.0,
+                text=_stage_text(stage, done, total, detail),
+            )
+
+        try:
+            report = assistant.sync(rebuild=rebuild, progress=progress)
+        except AssistantError as error:
+            box.update(label="The index could not be synced", state="error")
+            st.error(str(error))
+            return None
+        bar.progress(1.0, text="Done.")
+        for skipped in report.skipped:
+            st.warning(md_escape(skipped["reason"]), icon=":material/warning:")
+        box.update(label=_report_text(report), state="complete", expanded=bool(report.skipped))
+    return report
+
+
+def _stage_text(stage: str, done: int, total: int, detail: str) -> str:
+    if stage == "reading":
+        return f"Reading file {done} of {total}: {md_escape(detail)}"
+    if stage == "embedding":
+        return f"Embedding chunks: {done} of {total}"
+    return "Writing the index..."
+
+
+def _report_text(report: SyncReport) -> str:
+    if not report.written:
+        return f"Index already up to date: {report.documents} documents, {report.chunks} chunks."
+    return (
+        f"Index synced: {report.documents} documents, {report.chunks} chunks "
+        f"({report.embedded} embedded, {report.removed} removed) in {report.seconds:.1f} s."
+    )
