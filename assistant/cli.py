@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from assistant.config import Settings
 from assistant.errors import AssistantError
+from assistant.eval_cli import eval_app
 
 app = typer.Typer(
     help="Private, local question answering over your documents, with cited passages.",
@@ -20,6 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console(stderr=True, soft_wrap=True)
+app.add_typer(eval_app, name="eval")
 
 CorpusOption = Annotated[Path | None, typer.Option("--corpus", help="Folder of documents.")]
 IndexOption = Annotated[Path | None, typer.Option("--index", help="Index folder.")]

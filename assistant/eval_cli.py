@@ -1,0 +1,317 @@
+"""`assistant eval`: score a question set, and `assistant eval compare A B`.
+
+Thin over the library (``evaluate``, ``metrics``, ``reports``): this module only parses
+options, shows progress on stderr and prints. Heavy imports stay inside the commands so that
+``assistant --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from assistant.errors import AssistantError
+
+eval_app = typer.Typer(
+    help="Score the assistant on a question set (see QUESTION-SET.md); `compare` two reports.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+    pretty_exceptions_enable=False,
+)
+
+INTERRUPTED = 130  # the shell's exit status for Ctrl-C
+
+
+@eval_app.callback()
+def run_eval(
+    ctx: typer.Context,
+    questions: Annotated[
+        Path | None, typer.Option("--questions", help="Question set, JSON Lines.")
+    ] = None,
+    corpus: Annotated[
+        Path | None,
+        typer.Option("--corpus", help="Documents the questions are about (default: corpus/)."),
+    ] = None,
+    index: Annotated[
+        Path | None,
+        typer.Option(
+            "--index",
+            help="Index folder. Default: the usual index for the default corpus, "
+            "indexes/<corpus name>-<hash>/ for another corpus.",
+        ),
+    ] = None,
+    top_k: Annotated[
+        int | None, typer.Option("--top-k", min=1, help="Passages given to the model (k).")
+    ] = None,
+    model: Annotated[Path | None, typer.Option("--model", help="A GGUF model file.")] = None,
+    retrieval_only: Annotated[
+        bool,
+        typer.Option("--retrieval-only", help="Only retrieval metrics; never loads the model."),
+    ] = False,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Score only the first N questions.")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Report folder (default: evaluation/reports/<timestamp>/)."),
+    ] = None,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option("--skip-invalid", help="Score the valid lines of a file with bad lines."),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print only the aggregate JSON object on stdout.")
+    ] = False,
+) -> None:
+    """Run a question set through the pipeline and write report.json, summary.md, chart.png."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from assistant.cli import console, fail
+
+    if questions is None:
+        console.print(ctx.get_help(), highlight=False)
+        console.print("[bold red]Error:[/] pass --questions FILE (JSON Lines).", highlight=False)
+        raise typer.Exit(code=2)
+    options = dict(corpus=corpus, index=index, top_k=top_k, model=model, limit=limit, out=out)
+    try:
+        status = _run(
+            questions,
+            options,
+            retrieval_only=retrieval_only,
+            skip_invalid=skip_invalid,
+            as_json=as_json,
+            command=_command_line(questions, options, retrieval_only, skip_invalid, as_json),
+        )
+    except AssistantError as error:
+        fail(error)
+    if status:
+        raise typer.Exit(code=status)
+
+
+def _run(questions_path: Path, options: dict, **flags) -> int:
+    from assistant.cli import console, print_skipped, sync_with_progress
+    from assistant.config import Settings
+    from assistant.evaluate import load_questions, report_dir, scratch_index_dir
+    from assistant.pipeline import Assistant
+
+    questions, errors = load_questions(questions_path)
+    if errors and not (flags["skip_invalid"] and questions):
+        shown = "\n".join(f"  {error}" for error in errors[:20])
+        more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
+        raise AssistantError(
+            f"The question file {questions_path} has {len(errors)} malformed line(s):\n"
+            f"{shown}{more}\nFix them (format: QUESTION-SET.md), or pass --skip-invalid to "
+            "score the valid lines."
+        )
+    for error in errors:
+        console.print(f"[yellow]Skipped[/] {questions_path} {error}", highlight=False)
+    questions = questions[: options["limit"]] if options["limit"] else questions
+
+    base = Settings()
+    corpus = options["corpus"] or base.corpus_dir
+    index = options["index"]
+    if index is None and corpus.resolve() != base.corpus_dir.resolve():
+        index = scratch_index_dir(corpus, base.index_dir)
+    settings = base.with_overrides(
+        corpus_dir=corpus, index_dir=index, model_path=options["model"], top_k=options["top_k"]
+    )
+    assistant = Assistant(settings)
+    print_skipped(sync_with_progress(assistant, quiet=flags["as_json"]))
+    checker = None
+    if not flags["retrieval_only"]:
+        from assistant.support import SupportChecker
+
+        _ = assistant.generator  # load the model now, not inside the first question's timing
+        checker = SupportChecker(assistant.embedder)
+
+    started = time.time()
+    records, partial = _score(questions, assistant, settings.top_k, checker, flags)
+    return _finish(
+        records,
+        assistant=assistant,
+        checker=checker,
+        partial=partial,
+        started=started,
+        folder=options["out"] or report_dir(),
+        questions_path=questions_path,
+        planned=len(questions),
+        errors=errors,
+        **flags,
+    )
+
+
+def _score(questions, assistant, k: int, checker, flags) -> tuple[list[dict], bool]:
+    """Score questions in order with a progress bar; Ctrl-C keeps what finished."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from assistant import metrics
+    from assistant.cli import console
+    from assistant.evaluate import evaluate_questions
+
+    records: list[dict] = []
+    results = evaluate_questions(
+        questions,
+        assistant=assistant,
+        k=k,
+        retrieval_only=flags["retrieval_only"],
+        checker=checker,
+    )
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    live = console.is_terminal and not flags["as_json"]
+    with Progress(
+        *columns, TimeElapsedColumn(), console=console, transient=True, disable=not live
+    ) as bar:
+        task = bar.add_task("Question 1", total=len(questions))
+        try:
+            for number, result in enumerate(results, start=1):
+                records.append(result.to_dict())
+                average = metrics.running_summary(records)
+                line = f"{result.question.id} ({number}/{len(questions)})  {average}"
+                bar.update(task, advance=1, description=line)
+                if not live and not flags["as_json"]:  # a log file gets one line per question
+                    console.print(line, highlight=False, markup=False)
+        except KeyboardInterrupt:
+            console.print(
+                f"[yellow]Interrupted[/]: writing a partial report of {len(records)} of "
+                f"{len(questions)} questions.",
+                highlight=False,
+            )
+            return records, True
+    return records, False
+
+
+def _finish(records, *, assistant, checker, partial, started, folder, **flags) -> int:
+    from rich.console import Console
+
+    from assistant.cli import console
+    from assistant.evaluate import run_info
+    from assistant.reports import build_report, write_report
+
+    run = run_info(
+        assistant,
+        questions_file=flags["questions_path"],
+        k=assistant.settings.top_k,
+        retrieval_only=flags["retrieval_only"],
+        checker=checker,
+        planned=flags["planned"],
+        started=started,
+        partial=partial,
+        command=flags["command"],
+        skipped_lines=flags["errors"],
+    )
+    report = build_report(records, run)
+    paths = write_report(report, folder)
+    if flags["as_json"]:
+        print(json.dumps(report["aggregate"], ensure_ascii=False))
+    else:
+        Console(soft_wrap=True).print(paths["summary"].read_text(encoding="utf-8"), markup=False)
+        console.print(f"Report written to {folder}/ (report.json, summary.md, chart.png)")
+    return INTERRUPTED if partial else 0
+
+
+def _command_line(questions: Path, options: dict, retrieval_only, skip_invalid, as_json) -> str:
+    """The command as a user would retype it, for the report."""
+    parts = ["assistant", "eval", "--questions", str(questions)]
+    for name, value in options.items():
+        if value is not None:
+            parts += [f"--{name.replace('_', '-')}", str(value)]
+    flags = {"--retrieval-only": retrieval_only, "--skip-invalid": skip_invalid, "--json": as_json}
+    parts += [flag for flag, on in flags.items() if on]
+    return shlex.join(parts)
+
+
+@eval_app.command()
+def compare(
+    report_a: Annotated[Path, typer.Argument(help="The baseline report.json (or its folder).")],
+    report_b: Annotated[Path, typer.Argument(help="The new report.json (or its folder).")],
+    resamples: Annotated[int, typer.Option("--resamples", min=100)] = 1000,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """B - A per metric with a paired bootstrap 95% interval, and the questions that flipped."""
+    from assistant.cli import fail
+    from assistant.reports import compare_reports, load_report
+
+    try:
+        a, b = load_report(report_a), load_report(report_b)
+    except AssistantError as error:
+        fail(error)
+    result = compare_reports(a, b, resamples=resamples, seed=seed)
+    result = {"a": str(report_a), "b": str(report_b), **result}
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+        return
+    _print_comparison(result, a, b)
+
+
+def _print_comparison(result: dict, a: dict, b: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from assistant.reports import LABELS
+
+    out = Console(soft_wrap=True)
+    for name, report in (("A", a), ("B", b)):
+        run = report["run"]
+        mode = "retrieval only" if run["retrieval_only"] else run["model"]
+        out.print(
+            f"{name}: {run['questions_file']}, k={run['k']}, {mode}, "
+            f"{report['aggregate']['questions']} questions"
+            + (" (PARTIAL)" if run["partial"] else ""),
+            highlight=False,
+            markup=False,
+        )
+    out.print(
+        f"{result['shared']} shared questions ({result['only_a']} only in A, "
+        f"{result['only_b']} only in B); paired bootstrap, {result['resamples']} resamples, "
+        f"seed {result['seed']}.",
+        highlight=False,
+    )
+    table = Table("metric", "A", "B", "B - A", "95% interval", "n")
+    for key, row in result["metrics"].items():
+        if row["diff"] is None:
+            table.add_row(LABELS.get(key, key), "n/a", "n/a", "", "", "0")
+            continue
+        low, high = row["ci95"]
+        mark = " *" if low > 0 or high < 0 else ""
+        table.add_row(
+            LABELS.get(key, key),
+            f"{row['a']:.3f}",
+            f"{row['b']:.3f}",
+            f"{row['diff']:+.3f}{mark}",
+            f"[{low:+.3f}, {high:+.3f}]",
+            str(row["n"]),
+        )
+    out.print(table)
+    out.print("* the interval excludes 0", highlight=False)
+    if not result["flipped"]:
+        out.print("No question changed its failure labels.")
+        return
+    out.print(f"\n[bold]{len(result['flipped'])} questions flipped[/]")
+    for flip in result["flipped"]:
+        change = "; ".join(
+            part
+            for part in (
+                f"fixed {', '.join(flip['fixed'])}" if flip["fixed"] else "",
+                f"now {', '.join(flip['broke'])}" if flip["broke"] else "",
+            )
+            if part
+        )
+        question = " ".join(flip["question"].split())
+        out.print(f"  {flip['id']}: {change} — {question}", highlight=False, markup=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    eval_app(sys.argv[1:])

@@ -1,0 +1,358 @@
+"""Evaluation reports: report.json, summary.md and chart.png, reading them back, and compare.
+
+``report.json`` is self-contained: the aggregate object (QUESTION-SET.md), the run facts, and
+one record per question with its metric pairs, so ``compare`` and the app recompute nothing
+from the pipeline. ``compare`` is a paired bootstrap over the questions both reports share:
+the same resampled questions are scored in both runs, which cancels the per-question
+difficulty that an unpaired comparison would count as noise.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from assistant import metrics
+from assistant.errors import AssistantError
+
+REPORT_FORMAT = 1
+REPORT_FILE = "report.json"
+SUMMARY_FILE = "summary.md"
+CHART_FILE = "chart.png"
+LABELS = {
+    "recall_at_k": "recall@k",
+    "hit_at_k": "hit@k",
+    "mrr_at_10": "MRR@10",
+    "keyword_recall": "keyword recall",
+    "token_recall": "token recall",
+    "citation_validity": "citation validity",
+    "citation_precision": "citation precision",
+    "citation_recall": "citation recall",
+    "refusal_rate_unanswerable": "refusal rate (unanswerable)",
+    "false_refusal_rate": "false refusal rate",
+}
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    questions_file: str
+    corpus: str
+    index: str
+    k: int
+    retrieval_only: bool
+    model: str | None
+    embedder: str
+    checker: str | None = None
+    checker_rule: str | None = None
+    checker_thresholds: dict | None = None
+    planned: int = 0  # questions the run meant to score
+    started_at: str = ""
+    seconds: float = 0.0
+    partial: bool = False
+    command: str = ""
+    skipped_lines: list[str] = field(default_factory=list)
+
+    @property
+    def machine(self) -> str:
+        return f"{platform.machine()} {platform.system()}, Python {platform.python_version()}"
+
+
+def build_report(records: list[dict], run: RunInfo) -> dict:
+    aggregate = metrics.aggregate(
+        records,
+        k=run.k,
+        model=run.model,
+        embedder=run.embedder,
+        retrieval_only=run.retrieval_only,
+        partial=run.partial,
+        data_errors=sum(1 for r in records if r["data_errors"]),
+    )
+    aggregate["citations"]["checker"] = run.checker
+    aggregate["citations"]["checker_rule"] = run.checker_rule
+    return {
+        "format": REPORT_FORMAT,
+        "aggregate": aggregate,
+        "run": {**asdict(run), "machine": run.machine},
+        "failures": metrics.failure_counts(records),
+        "records": records,
+    }
+
+
+def write_report(report: dict, folder: Path) -> dict[str, Path]:
+    """Write report.json, summary.md and chart.png into the folder; return their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "report": folder / REPORT_FILE,
+        "summary": folder / SUMMARY_FILE,
+        "chart": folder / CHART_FILE,
+    }
+    paths["report"].write_text(
+        json.dumps(report, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+    )
+    paths["summary"].write_text(summary_markdown(report), encoding="utf-8")
+    write_chart(report, paths["chart"])
+    return paths
+
+
+def load_report(path: Path) -> dict:
+    """A report.json (or the folder holding one), checked enough to compare or display."""
+    path = path / REPORT_FILE if path.is_dir() else path
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise AssistantError(f"Cannot read the report {path} ({error.strerror}).") from None
+    except json.JSONDecodeError as error:
+        raise AssistantError(f"{path} is not a report.json ({error.msg}).") from None
+    if not isinstance(report, dict) or "records" not in report or "aggregate" not in report:
+        raise AssistantError(f"{path} is not an evaluation report (no records/aggregate).")
+    return report
+
+
+def report_folders(base: Path) -> list[Path]:
+    """Folders under base that hold a report.json, newest first."""
+    if not base.is_dir():
+        return []
+    folders = [p.parent for p in base.glob(f"*/{REPORT_FILE}")]
+    return sorted(folders, key=lambda p: (p / REPORT_FILE).stat().st_mtime, reverse=True)
+
+
+# --- summary.md ---------------------------------------------------------------------------
+
+
+def _fmt(value, digits: int = 3) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def metric_rows(aggregate: dict) -> list[tuple[str, float | None]]:
+    rows = []
+    for spec in metrics.METRICS:
+        label = LABELS[spec.key].replace("@k", f"@{aggregate.get('k', 'k')}")
+        rows.append((label, aggregate.get(spec.section, {}).get(spec.name)))
+    return rows
+
+
+def summary_markdown(report: dict) -> str:
+    aggregate, run = report["aggregate"], report["run"]
+    lines = [f"# Evaluation: {run['questions_file']}", ""]
+    if run["partial"]:
+        lines += [
+            f"**PARTIAL REPORT: stopped after {aggregate['questions']} of {run['planned']} "
+            "questions; the numbers cover only those.**",
+            "",
+        ]
+    mode = "retrieval only (no model)" if run["retrieval_only"] else f"model {run['model']}"
+    lines += [
+        f"- questions: {aggregate['questions']} ({aggregate['answerable']} answerable, "
+        f"{aggregate['unanswerable']} unanswerable), k = {aggregate['k']}",
+        f"- corpus: `{run['corpus']}`, index: `{run['index']}`",
+        f"- {mode}; embedder {run['embedder']}",
+        f"- support checker: {run['checker_rule'] or 'not used'}",
+        f"- started {run['started_at']}, {run['seconds']:.1f} s, on {run['machine']}",
+        f"- command: `{run['command']}`" if run["command"] else "",
+        "",
+        "| metric | value |",
+        "| --- | --- |",
+        *(f"| {label} | {_fmt(value)} |" for label, value in metric_rows(aggregate)),
+        "",
+        "| latency | p50 | p95 |",
+        "| --- | --- | --- |",
+    ]
+    latency = aggregate["latency"]
+    for name in metrics.LATENCY + ("tokens_per_s",):
+        p50, p95 = latency.get(f"{name}_p50"), latency.get(f"{name}_p95")
+        lines.append(f"| {name} | {_fmt(p50, 2)} | {_fmt(p95, 2)} |")
+    lines += _kind_table(aggregate) + _failure_lines(report)
+    return "\n".join(line for line in lines if line is not None) + "\n"
+
+
+def _kind_table(aggregate: dict) -> list[str]:
+    kinds = aggregate.get("per_kind")
+    if not kinds:
+        return []
+    columns = [spec for spec in metrics.METRICS if spec.key != "citation_validity"]
+    lines = [
+        "",
+        "## By kind",
+        "",
+        "| kind | n | " + " | ".join(LABELS[s.key] for s in columns) + " |",
+        "| --- | --- | " + " | ".join("---" for _ in columns) + " |",
+    ]
+    for kind, values in kinds.items():
+        cells = [_fmt(values[s.section][s.name], 2) for s in columns]
+        lines.append(f"| {kind} | {values['questions']} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _failure_lines(report: dict) -> list[str]:
+    lines = ["", "## Failures", ""]
+    counts = report.get("failures") or {}
+    if not counts:
+        return [*lines, "None."]
+    lines.append(", ".join(f"{label}: {count}" for label, count in counts.items()))
+    lines.append("")
+    for record in report["records"]:
+        if record["failures"]:
+            question = " ".join(record["question"].split())
+            lines.append(f"- `{record['id']}` {', '.join(record['failures'])}: {question}")
+            lines += [f"  - data error: {error}" for error in record["data_errors"]]
+    for skipped in report["run"].get("skipped_lines") or []:
+        lines.append(f"- skipped question file {skipped}")
+    return lines
+
+
+# --- chart.png ----------------------------------------------------------------------------
+
+
+def write_chart(report: dict, path: Path) -> None:
+    """Metric bars (n/a where not computable) beside the latency distribution."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    aggregate, records = report["aggregate"], report["records"]
+    rows = metric_rows(aggregate)
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.6), width_ratios=[1.2, 1])
+    labels = [label for label, _ in rows][::-1]
+    values = [value for _, value in rows][::-1]
+    left.barh(labels, [v or 0 for v in values], color="#4C72B0")
+    for y, value in enumerate(values):
+        text = "n/a" if value is None else f"{value:.2f}"
+        left.text((value or 0) + 0.01, y, text, va="center", fontsize=8)
+    left.set_xlim(0, 1.12)
+    title = f"{aggregate['questions']} questions, k={aggregate['k']}"
+    left.set_title(title + (" (PARTIAL)" if aggregate.get("partial") else ""), fontsize=10)
+    _latency_panel(right, records)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def _latency_panel(axis, records: list[dict]) -> None:
+    total = metrics.latency_values(records, "total_s")
+    if total:
+        ttft = metrics.latency_values(records, "ttft_s")
+        axis.hist([total, ttft], bins=15, label=["total s", "first token s"], alpha=0.8)
+        axis.set_xlabel("seconds per question")
+        axis.legend(fontsize=8)
+    else:
+        axis.hist(metrics.latency_values(records, "retrieval_ms"), bins=15, color="#55A868")
+        axis.set_xlabel("retrieval ms per question")
+    axis.set_ylabel("questions")
+    axis.set_title("Latency distribution", fontsize=10)
+
+
+# --- compare ------------------------------------------------------------------------------
+
+
+def compare_reports(a: dict, b: dict, *, resamples: int = 1000, seed: int = 0) -> dict:
+    """Per-metric difference B - A with a paired bootstrap 95% interval, and flipped questions.
+
+    Only questions present in both reports count; each metric uses the questions where it
+    applies in both runs. Resampling picks questions with replacement and scores both runs on
+    the same picks, with the metric's own aggregation (pooled or mean, median for latency).
+    """
+    import numpy as np
+
+    by_id_b = {record["id"]: record for record in b["records"]}
+    shared = [(r, by_id_b[r["id"]]) for r in a["records"] if r["id"] in by_id_b]
+    rng = np.random.default_rng(seed)
+    result = {
+        "shared": len(shared),
+        "only_a": len(a["records"]) - len(shared),
+        "only_b": len(b["records"]) - len(shared),
+        "resamples": resamples,
+        "seed": seed,
+        "metrics": {},
+        "flipped": flipped_questions(shared),
+    }
+    for spec in metrics.METRICS:
+        pairs = [
+            (tuple(ra["metrics"][spec.key]), tuple(rb["metrics"][spec.key]))
+            for ra, rb in shared
+            if spec.key in ra["metrics"]
+            and spec.key in rb["metrics"]
+            and ra["metrics"][spec.key][1]
+            and rb["metrics"][spec.key][1]
+        ]
+        result["metrics"][spec.key] = _bootstrap_ratio(spec, pairs, rng, resamples)
+    for name in ("total_s", "ttft_s", "retrieval_ms"):
+        values = [
+            (metrics.latency_values([ra], name), metrics.latency_values([rb], name))
+            for ra, rb in shared
+        ]
+        values = [(va[0], vb[0]) for va, vb in values if va and vb]
+        result["metrics"][f"{name}_p50"] = _bootstrap_median(values, rng, resamples)
+    return result
+
+
+def _interval(diffs, point: float) -> dict:
+    import numpy as np
+
+    low, high = np.percentile(diffs, [2.5, 97.5])
+    return {"diff": round(float(point), 4), "ci95": [round(float(low), 4), round(float(high), 4)]}
+
+
+def _bootstrap_ratio(spec, pairs, rng, resamples: int) -> dict:
+    import numpy as np
+
+    if not pairs:
+        return {"a": None, "b": None, "diff": None, "ci95": None, "n": 0}
+    values = np.array([[na, da, nb, db] for (na, da), (nb, db) in pairs], dtype=float)
+    picks = rng.integers(0, len(pairs), size=(resamples, len(pairs)))
+
+    def score(num, den, rows=None):
+        num, den = (num, den) if rows is None else (num[rows], den[rows])
+        if spec.pooled:
+            return num.sum(axis=-1) / den.sum(axis=-1)
+        return (num / den).mean(axis=-1)
+
+    a = score(values[:, 0], values[:, 1])
+    b = score(values[:, 2], values[:, 3])
+    diffs = score(values[:, 2], values[:, 3], picks) - score(values[:, 0], values[:, 1], picks)
+    return {
+        "a": round(float(a), 4),
+        "b": round(float(b), 4),
+        **_interval(diffs, b - a),
+        "n": len(pairs),
+    }
+
+
+def _bootstrap_median(pairs, rng, resamples: int) -> dict:
+    import numpy as np
+
+    if not pairs:
+        return {"a": None, "b": None, "diff": None, "ci95": None, "n": 0}
+    values = np.array(pairs, dtype=float)
+    picks = rng.integers(0, len(pairs), size=(resamples, len(pairs)))
+    a, b = np.median(values[:, 0]), np.median(values[:, 1])
+    diffs = np.median(values[picks, 1], axis=1) - np.median(values[picks, 0], axis=1)
+    return {
+        "a": round(float(a), 4),
+        "b": round(float(b), 4),
+        **_interval(diffs, b - a),
+        "n": len(pairs),
+    }
+
+
+def flipped_questions(shared: list[tuple[dict, dict]]) -> list[dict]:
+    """Questions whose failure labels changed: what B fixed and what B broke."""
+    flipped = []
+    for ra, rb in shared:
+        before, after = set(ra.get("failures", [])), set(rb.get("failures", []))
+        if before != after:
+            flipped.append(
+                {
+                    "id": ra["id"],
+                    "question": ra["question"],
+                    "fixed": sorted(before - after),
+                    "broke": sorted(after - before),
+                }
+            )
+    return flipped
