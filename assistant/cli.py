@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from assistant.config import Settings
@@ -126,24 +127,34 @@ def ask(
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
         return
     sys.stdout.write("\n")
+    if answer.draft and answer.text.strip() != answer.draft.strip():
+        label = {
+            "unsupported": "No sentence of this draft is backed by a passage, so:",
+            "model": "",
+            None: "After checking each sentence against its passages:",
+        }[answer.refusal_reason]
+        Console().print(f"\n[bold]{label}[/]" if label else "", highlight=False)
+        print(answer.text)
     print_sources(answer)
 
 
 def print_sources(answer) -> None:
     out = Console()
-    if answer.refused:
-        out.print("\n[bold]Closest passages[/] (not used as evidence):", highlight=False)
-        for hit in answer.retrieved[:3]:
-            out.print(f"  - {_where(hit.chunk)} (similarity {hit.score:.2f})", highlight=False)
-    else:
-        out.print("\n[bold]Sources[/]", highlight=False)
-        for citation in answer.citations:
-            excerpt = " ".join(citation.text.split())
-            excerpt = excerpt if len(excerpt) <= 240 else excerpt[:237] + "..."
-            out.print(f"  [{citation.marker}] {_where(citation)}", highlight=False, markup=False)
-            out.print(f'      "{excerpt}"', highlight=False, markup=False)
-        if not answer.citations:
-            out.print("  (the answer cites no passage)", highlight=False)
+    title = "Closest passages (the answer is not in them)" if answer.refused else "Sources"
+    out.print(f"\n[bold]{title}[/]", highlight=False)
+    for citation in answer.citations:
+        excerpt = " ".join(citation.text.split())
+        excerpt = excerpt if len(excerpt) <= 240 else excerpt[:237] + "..."
+        check = {True: "verified", False: "not verified", None: ""}[citation.verified]
+        where = (
+            f"  [{citation.marker}] {_where(citation)}  (similarity {citation.score:.2f}) {check}"
+        )
+        out.print(where.rstrip(), highlight=False, markup=False)
+        out.print(f'      "{excerpt}"', highlight=False, markup=False)
+    if not answer.citations:
+        out.print("  (the answer cites no passage)", highlight=False)
+    for sentence in answer.unsupported:
+        out.print(f"[yellow]Unsupported:[/] {escape(sentence)}", highlight=False)
     t = answer.timings
     ttft = f"{t.ttft_s:.1f} s" if t.ttft_s is not None else "-"
     out.print(
