@@ -128,7 +128,7 @@ def _run(questions_path: Path, options: dict, **flags) -> int:
         from assistant.support import SupportChecker
 
         _ = assistant.generator  # load the model now, not inside the first question's timing
-        checker = SupportChecker(assistant.embedder)
+        checker = getattr(assistant, "checker", None) or SupportChecker(assistant.embedder)
 
     started = time.time()
     records, partial = _score(questions, assistant, settings.top_k, checker, flags)

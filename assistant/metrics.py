@@ -49,6 +49,8 @@ METRICS = (
     MetricSpec("citation_validity", "citations", "validity", pooled=True),
     MetricSpec("citation_precision", "citations", "precision", pooled=True),
     MetricSpec("citation_recall", "citations", "recall", pooled=True),
+    MetricSpec("draft_citation_precision", "citations", "draft_precision", pooled=True),
+    MetricSpec("draft_citation_recall", "citations", "draft_recall", pooled=True),
     MetricSpec("refusal_rate_unanswerable", "refusals", "refusal_rate_unanswerable", False),
     MetricSpec("false_refusal_rate", "refusals", "false_refusal_rate", False, False),
 )
@@ -133,34 +135,45 @@ def is_lead_in(sentence: str, position: int, count: int) -> bool:
 
 
 def answer_record(answer, raw_text: str, *, checker, wall_s: float | None = None) -> dict:
-    """What the report keeps of one answer, with each sentence's citation support decisions."""
+    """What the report keeps of one answer, with each sentence's citation support decisions.
+
+    ``raw_text`` is what streamed: the model's draft. When the pipeline rewrote the draft
+    (markers moved or added by verification), the draft's own citations are scored too, as
+    ``draft_sentences``, so the report shows what the model cited and what the user saw.
+    """
     timings = asdict(answer.timings)
     timings["tokens_per_s"] = answer.timings.tokens_per_s
-    markers = markers_in(raw_text)
-    shown = len(answer.passages)
+    draft = getattr(answer, "draft", "") or raw_text
+    markers = markers_in(draft)
+    shown = answer.passages
+    rewritten = not answer.refused and strip_spaces(draft) != strip_spaces(answer.text)
     return {
         "text": answer.text,
-        "raw_text": raw_text,
+        "raw_text": draft,
         "refused": answer.refused,
+        "refusal_reason": getattr(answer, "refusal_reason", None),
         "prompt": answer.prompt,
-        "passages": [hit.to_dict() for hit in answer.passages],
+        "passages": [hit.to_dict() for hit in shown],
         "citations": [asdict(citation) for citation in answer.citations],
-        "markers": {"total": len(markers), "valid": sum(1 <= n <= shown for n in markers)},
-        "sentences": [] if answer.refused else sentence_support(answer, checker),
+        "markers": {"total": len(markers), "valid": sum(1 <= n <= len(shown) for n in markers)},
+        "sentences": [] if answer.refused else sentence_support(answer.text, shown, checker),
+        "draft_sentences": sentence_support(draft, shown, checker) if rewritten else None,
         "unsupported": list(answer.unsupported),
         "timings": timings,
         "wall_s": round(wall_s, 3) if wall_s is not None else None,
     }
 
 
-def sentence_support(answer, checker) -> list[dict]:
+def strip_spaces(text: str) -> str:
+    return " ".join(text.split())
+
+
+def sentence_support(text: str, passages, checker) -> list[dict]:
     """Each answer sentence, its markers, and whether each cited passage supports it."""
-    sentences = split_answer_sentences(answer.text)
-    cited = [
-        sorted({n for n in markers_in(s) if 1 <= n <= len(answer.passages)}) for s in sentences
-    ]
+    sentences = split_answer_sentences(text)
+    cited = [sorted({n for n in markers_in(s) if 1 <= n <= len(passages)}) for s in sentences]
     pairs = [
-        (sentence, answer.passages[n - 1].chunk.text)
+        (sentence, passages[n - 1].chunk.text)
         for sentence, numbers in zip(sentences, cited, strict=True)
         for n in numbers
     ]
@@ -204,15 +217,24 @@ def citation_metrics(answer: dict) -> dict[str, tuple[float, float]]:
     markers = answer["markers"]
     if markers["total"]:
         scores["citation_validity"] = (markers["valid"], markers["total"])
-    supports = [s for sentence in answer["sentences"] for s in sentence["supports"]]
+    scores.update(support_metrics(answer["sentences"], "citation"))
+    draft = answer.get("draft_sentences")
+    scores.update(
+        support_metrics(answer["sentences"] if draft is None else draft, "draft_citation")
+    )
+    return scores
+
+
+def support_metrics(sentences: list[dict], prefix: str) -> dict[str, tuple[float, float]]:
+    """Precision over (sentence, cited passage) pairs; recall over sentences minus a lead-in."""
+    scores = {}
+    supports = [s for sentence in sentences for s in sentence["supports"]]
     if supports:
-        scores["citation_precision"] = (
-            sum(bool(s.get("supported")) for s in supports),
-            len(supports),
-        )
-    body = [sentence for sentence in answer["sentences"] if not sentence["lead_in"]]
+        supported = sum(bool(s.get("supported")) for s in supports)
+        scores[f"{prefix}_precision"] = (supported, len(supports))
+    body = [sentence for sentence in sentences if not sentence["lead_in"]]
     if body:
-        scores["citation_recall"] = (sum(s["supported"] for s in body), len(body))
+        scores[f"{prefix}_recall"] = (sum(s["supported"] for s in body), len(body))
     return scores
 
 

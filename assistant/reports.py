@@ -30,6 +30,8 @@ LABELS = {
     "citation_validity": "citation validity",
     "citation_precision": "citation precision",
     "citation_recall": "citation recall",
+    "draft_citation_precision": "citation precision (model's draft)",
+    "draft_citation_recall": "citation recall (model's draft)",
     "refusal_rate_unanswerable": "refusal rate (unanswerable)",
     "false_refusal_rate": "false refusal rate",
 }
@@ -175,7 +177,13 @@ def _kind_table(aggregate: dict) -> list[str]:
     kinds = aggregate.get("per_kind")
     if not kinds:
         return []
-    columns = [spec for spec in metrics.METRICS if spec.key != "citation_validity"]
+    columns = [
+        spec
+        for spec in metrics.METRICS
+        if spec.key in ("hit_at_k", "mrr_at_10", "keyword_recall", "token_recall")
+        or spec.section in ("refusals",)
+        or spec.key in ("citation_precision", "citation_recall")
+    ]
     lines = [
         "",
         "## By kind",
@@ -184,7 +192,7 @@ def _kind_table(aggregate: dict) -> list[str]:
         "| --- | --- | " + " | ".join("---" for _ in columns) + " |",
     ]
     for kind, values in kinds.items():
-        cells = [_fmt(values[s.section][s.name], 2) for s in columns]
+        cells = [_fmt(values.get(s.section, {}).get(s.name), 2) for s in columns]
         lines.append(f"| {kind} | {values['questions']} | " + " | ".join(cells) + " |")
     return lines
 
