@@ -65,7 +65,12 @@ class Turn:
 
 
 def support_highlights(answer: Answer) -> dict[int, list[tuple[int, int]]]:
-    """For each citation, the spans of its passage that support the sentences citing it."""
+    """For each citation, the spans of its passage that support the sentences citing it.
+
+    A refusal's citations point at the closest passages, which support nothing: no highlight.
+    """
+    if answer.refused:
+        return {}
     return {
         c.marker: supporting_spans(c.text, sentences_citing(answer.text, c.marker))
         for c in answer.citations
@@ -216,8 +221,8 @@ def render_answer_text(answer: Answer, turn_number: int) -> None:
             f'<div class="qa-refusal"><div class="qa-refusal-head">{head}</div>'
             f"{answer_html(answer, turn_number)}</div>"
         )
-        if answer.draft:
-            with st.expander("The model's draft"):
+        if answer.refusal_reason == "unsupported" and answer.draft:
+            with st.expander("The model's unsupported draft"):
                 st.markdown(md_escape(answer.draft))
     if answer.unsupported:
         unsupported = "; ".join(f"“{s}”" for s in answer.unsupported)

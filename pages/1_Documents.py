@@ -1,14 +1,16 @@
 """Documents: what is in the corpus and the index, uploads, deletions, sync and rebuild.
 
-The page is laid out top to bottom as index status, upload, table, delete, but it *acts* in
-another order: uploads and deletions are handled first (into containers placed lower down),
-then the index status and the table are computed, so what the page shows always includes the
-change just made. Checking and saving files is the library's job (``assistant.uploads``); the
-index is only changed by an explicit sync, which the chat picks up without a restart.
+The page is laid out top to bottom as index, upload, table, delete, but it *acts* in another
+order, filling containers out of order: an upload is saved first, then a sync runs, then the
+index status, the upload messages and the table are drawn, so what the page shows always
+includes the change just made. Checking and saving files is the library's job
+(``assistant.uploads``); the index only changes on an explicit sync or rebuild, which the chat
+picks up without a restart (``Assistant.index`` reloads a replaced index).
 
-Messages from an upload survive the rerun that clears the file picker: they are kept in
-``st.session_state.upload_notes`` until the next upload. A different document with the same
-name is never replaced without the user's "Replace" click.
+Messages from an upload or a deletion survive the rerun that clears the file picker: they are
+kept in ``st.session_state.upload_notes`` until the next action, and a successful sync clears
+their "sync to use it" advice. A different document with the same name is never replaced
+without the user's "Replace" click; its bytes wait in ``st.session_state.pending_replace``.
 """
 
 from __future__ import annotations
@@ -18,8 +20,16 @@ from datetime import datetime
 
 import streamlit as st
 
+from assistant.config import Settings
 from assistant.errors import AssistantError
-from assistant.uploads import UploadConflict, delete_document, list_documents, save_upload
+from assistant.pipeline import Assistant
+from assistant.uploads import (
+    DocumentRow,
+    UploadConflict,
+    delete_document,
+    list_documents,
+    save_upload,
+)
 from ui_common import get_assistant, md_escape, status_text, sync_with_progress
 
 STATE_LABELS = {
@@ -31,7 +41,7 @@ STATE_LABELS = {
 }
 
 
-def upload_section(settings) -> None:
+def upload_section(settings: Settings) -> None:
     st.subheader("Add documents")
     st.session_state.setdefault("upload_round", 0)
     st.session_state.setdefault("upload_notes", [])
@@ -50,7 +60,7 @@ def upload_section(settings) -> None:
         st.rerun()
 
 
-def upload_messages(settings) -> None:
+def upload_messages(settings: Settings) -> None:
     """What the last upload or deletion did, and any replacement waiting for an answer."""
     for kind, note in st.session_state.upload_notes:
         getattr(st, kind)(md_escape(note))
@@ -58,7 +68,9 @@ def upload_messages(settings) -> None:
         ask_to_replace(name, data, settings)
 
 
-def save_one(name: str, data: bytes, settings, *, replace: bool = False) -> tuple[str, str]:
+def save_one(
+    name: str, data: bytes, settings: Settings, *, replace: bool = False
+) -> tuple[str, str]:
     """(message kind, message) for one uploaded file."""
     try:
         saved = save_upload(
@@ -82,7 +94,7 @@ def save_one(name: str, data: bytes, settings, *, replace: bool = False) -> tupl
     )
 
 
-def ask_to_replace(name: str, data: bytes, settings) -> None:
+def ask_to_replace(name: str, data: bytes, settings: Settings) -> None:
     replace, keep = st.columns(2)
     if replace.button(f"Replace {name}", key=f"replace-{name}", type="primary"):
         st.session_state.upload_notes = [save_one(name, data, settings, replace=True)]
@@ -94,7 +106,7 @@ def ask_to_replace(name: str, data: bytes, settings) -> None:
         st.rerun()
 
 
-def delete_section(rows, settings) -> None:
+def delete_section(rows: list[DocumentRow], settings: Settings) -> None:
     names = [row.name for row in rows if row.state != "removed"]
     if not names:
         return
@@ -113,7 +125,7 @@ def delete_section(rows, settings) -> None:
             st.rerun()
 
 
-def delete_one(name: str, settings) -> None:
+def delete_one(name: str, settings: Settings) -> None:
     st.session_state.confirm_delete = None
     try:
         delete_document(name, corpus_dir=settings.corpus_dir)
@@ -125,7 +137,7 @@ def delete_one(name: str, settings) -> None:
     st.rerun()
 
 
-def index_section(assistant) -> None:
+def index_section(assistant: Assistant) -> None:
     st.subheader("Index")
     status = assistant.status()
     summary = st.empty()  # filled after a sync, so it describes the index as it is now
@@ -138,7 +150,7 @@ def index_section(assistant) -> None:
     (summary.success if status.up_to_date else summary.warning)(status_text(status))
 
 
-def documents_table(rows) -> None:
+def documents_table(rows: list[DocumentRow]) -> None:
     table = [
         {
             "document": row.name,
@@ -167,14 +179,15 @@ def _when(timestamp: str | None) -> str:
 
 def documents_page() -> None:
     st.title("Documents")
-    settings = get_assistant().settings
+    assistant = get_assistant()
+    settings = assistant.settings
     st.caption(f"Corpus folder: `{settings.corpus_dir}` · index folder: `{settings.index_dir}`")
     index_box, upload_box, table_box = st.container(), st.container(), st.container()
     with upload_box:
         upload_section(settings)
     try:
         with index_box:
-            index_section(get_assistant())
+            index_section(assistant)
         rows = list_documents(settings.corpus_dir, settings.index_dir)
     except AssistantError as error:
         st.error(md_escape(str(error)))

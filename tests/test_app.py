@@ -145,6 +145,7 @@ def test_refusal_looks_different_and_points_at_the_closest_passages(app_corpus, 
     assert "The documents don&#x27;t say." in answer
     cited = [source for source in sources if "qa-uncited" not in source]
     assert len(cited) == 2 and 'id="turn0-source1"' in cited[0]  # the closest two, linked
+    assert "<mark>" not in "".join(cited)  # they support nothing
     assert not at.chat_message[1].warning
 
 
