@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
+from assistant.documents import file_hash
 from assistant.errors import AssistantError
 
 DEFAULT_MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
@@ -51,14 +52,6 @@ class Generator(Protocol):
         """Tokens the whole chat prompt costs, template included."""
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _part_paths() -> list[Path]:
     paths = []
     for number in range(1, DEFAULT_MODEL_PARTS + 1):
@@ -80,7 +73,7 @@ def default_model_path(cache_dir: Path, *, report: Callable[[str], None] = print
     if target.exists() and marker.exists() and _marker_matches(target, marker):
         return target
     has_file = target.exists() and target.stat().st_size == DEFAULT_MODEL_SIZE
-    if has_file and _sha256(target) == DEFAULT_MODEL_SHA256:
+    if has_file and file_hash(target) == DEFAULT_MODEL_SHA256:
         _write_marker(target, marker)
         return target
     parts = _part_paths()
