@@ -192,6 +192,21 @@ def test_missing_or_corrupt_model_says_what_to_fix(app_corpus, monkeypatch, tmp_
     assert "is not a GGUF model file" in plain(at.sidebar.error[0].value)
 
 
+def test_sessions_share_one_model_loaded_once(app_corpus, monkeypatch):
+    loaded: list[ScriptedGenerator] = []
+
+    def load(settings):
+        loaded.append(ScriptedGenerator())
+        return loaded[-1]
+
+    monkeypatch.setattr(ui_common, "load_generator", load)
+    first, second = ask(start(), QUESTION), ask(start(), "Who builds closed models?")
+    second.sidebar.slider(key="top_k").set_value(2).run()  # a new Assistant, the same model
+    ask(second, QUESTION)
+    assert len(loaded) == 1 and len(loaded[0].calls) == 3
+    assert first.session_state["turns"][0].answer and len(second.session_state["turns"]) == 2
+
+
 def test_settings_reach_the_assistant(app_corpus):
     at = start()
     at.sidebar.slider(key="top_k").set_value(2).run()
