@@ -45,27 +45,24 @@ from assistant.llm import Generator
 
 REWRITE_MAX_TOKENS = 40
 
-STOPWORDS = frozenset(
-    re.findall(
-        r"\S+",
-        """a an the and or but of to in on for with about as at by from into than then so also
-        is are was were be been being do does did done have has had can could should would will
-        may might must shall what which who whom whose why how when where i me my we us our you
-        your not no any some more most other such own same very just only if whether there here
-        all each both few many much please tell explain now again too vs versus""",
-    )
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+STOPWORDS = _wordset(
+    """a an the and or but of to in on for with about as at by from into than then so also
+    is are was were be been being do does did done have has had can could should would will
+    may might must shall what which who whom whose why how when where i me my we us our you
+    your not no any some more most other such own same very just only if whether there here
+    all each both few many much please tell explain now again too vs versus"""
 )
-PRONOUNS = frozenset(
-    re.findall(r"\S+", "it its they them their theirs this that these those he she him his her")
-)
+PRONOUNS = _wordset("it its they them their theirs this that these those he she him his her")
 _POSSESSIVES = frozenset({"its", "their"})
 _PERSONAL = frozenset({"it", "they", "them"})
-_QUESTION_WORDS = frozenset(
-    re.findall(
-        r"\S+",
-        "what which who whom whose why how when where is are was were do does did can could "
-        "should would will has have had",
-    )
+_QUESTION_WORDS = _wordset(
+    """what which who whom whose why how when where is are was were do does did can could
+    should would will has have had"""
 )
 _ABBREVIATIONS = frozenset({"e.g.", "i.e.", "etc.", "vs.", "cf.", "approx.", "fig.", "no."})
 
