@@ -204,7 +204,7 @@ def sync_with_progress(assistant: Assistant, *, rebuild: bool = False) -> SyncRe
             report = assistant.sync(rebuild=rebuild, progress=progress)
         except AssistantError as error:
             box.update(label="The index could not be synced", state="error")
-            st.error(str(error))
+            st.error(md_escape(str(error)))
             return None
         bar.progress(1.0, text="Done.")
         for skipped in report.skipped:
@@ -218,7 +218,9 @@ def _stage_text(stage: str, done: int, total: int, detail: str) -> str:
         return f"Reading file {done} of {total}: {md_escape(detail)}"
     if stage == "embedding":
         return f"Embedding chunks: {done} of {total}"
-    return "Writing the index..."
+    if stage == "writing":
+        return "Writing the index..."
+    return f"{md_escape(stage.capitalize())}: {done} of {total}"
 
 
 def _report_text(report: SyncReport) -> str:
