@@ -309,6 +309,20 @@ def test_delete_a_document_after_confirming(app_corpus):
     assert at.status[0].label.startswith("Index synced: 2 documents")
 
 
+def test_an_incompatible_index_is_explained_and_rebuilt(app_corpus, monkeypatch):
+    start()  # builds the index with the default chunking
+    monkeypatch.setenv("ASSISTANT_CHUNK_TOKENS", "64")
+    chat = ask(start(), QUESTION)
+    (error,) = chat.chat_message[1].error
+    assert "Rebuild" in plain(error.value)
+    at = upload(documents(), "notes.txt", b"Alpacas are smaller than llamas.\n")
+    button(at, "Sync the index").click().run()
+    assert at.status[0].state == "error" and "Rebuild" in plain(at.status[0].error[0].value)
+    button(at, "Rebuild from scratch").click().run()
+    assert at.status[0].label.startswith("Index synced: 4 documents")
+    assert ask(start(), QUESTION).session_state["turns"][0].answer is not None
+
+
 # --- the real path ----------------------------------------------------------------------------
 
 
