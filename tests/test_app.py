@@ -323,6 +323,12 @@ def test_an_incompatible_index_is_explained_and_rebuilt(app_corpus, monkeypatch)
     assert ask(start(), QUESTION).session_state["turns"][0].answer is not None
 
 
+def test_documents_page_copes_with_a_missing_corpus(tmp_path, monkeypatch):
+    shutil.rmtree(tmp_path / "corpus")
+    at = documents(AppTest.from_file(APP, default_timeout=30).run())
+    assert "does not exist" in at.error[0].value
+
+
 # --- the real path ----------------------------------------------------------------------------
 
 
@@ -345,9 +351,3 @@ def test_real_model_answers_with_a_highlighted_citation(default_corpus, monkeypa
     assert 'class="qa-cite"' in shown and "<mark>" in shown
     with capsys.disabled():
         print(f"\nreal answer timings: {answer.timings} tokens/s={answer.timings.tokens_per_s}")
-
-
-def test_documents_page_copes_with_a_missing_corpus(tmp_path, monkeypatch):
-    shutil.rmtree(tmp_path / "corpus")
-    at = documents(AppTest.from_file(APP, default_timeout=30).run())
-    assert "does not exist" in at.error[0].value
