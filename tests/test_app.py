@@ -323,7 +323,7 @@ def test_an_incompatible_index_is_explained_and_rebuilt(app_corpus, monkeypatch)
     assert ask(start(), QUESTION).session_state["turns"][0].answer is not None
 
 
-def test_documents_page_copes_with_a_missing_corpus(tmp_path, monkeypatch):
+def test_documents_page_copes_with_a_missing_corpus(tmp_path):
     shutil.rmtree(tmp_path / "corpus")
     at = documents(AppTest.from_file(APP, default_timeout=30).run())
     assert "does not exist" in at.error[0].value
