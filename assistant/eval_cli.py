@@ -256,6 +256,41 @@ def compare(
     _print_comparison(result, a, b)
 
 
+@eval_app.command()
+def checker(
+    labels: Annotated[
+        Path, typer.Option("--labels", help="Hand-labelled (sentence, passage) pairs, JSONL.")
+    ] = Path("evaluation/support_labels.jsonl"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Agreement (accuracy, Cohen's kappa) of the support checker with hand labels."""
+    from assistant.cli import console, fail
+    from assistant.config import Settings
+    from assistant.embeddings import load_embedder
+    from assistant.support import SupportChecker, agreement
+
+    try:
+        rows = [
+            json.loads(line) for line in labels.read_text(encoding="utf-8").splitlines() if line
+        ]
+        support = SupportChecker(load_embedder(Settings().embedder))
+    except (OSError, ValueError) as error:
+        fail(AssistantError(f"Cannot read the labels {labels} ({error})."))
+    except AssistantError as error:
+        fail(error)
+    result = {"checker": support.name, **support.thresholds(), **agreement(support, rows)}
+    if as_json:
+        print(json.dumps(result))
+        return
+    console.print(support.describe(), highlight=False)
+    print(
+        f"{result['pairs']} labelled pairs ({result['supported']} supported): accuracy "
+        f"{result['accuracy']:.3f}, Cohen's kappa {result['kappa']:.3f}; checker said supported "
+        f"for {result['false_supported']} unsupported pairs and unsupported for "
+        f"{result['false_unsupported']} supported pairs."
+    )
+
+
 def _print_comparison(result: dict, a: dict, b: dict) -> None:
     from rich.console import Console
     from rich.table import Table

@@ -250,3 +250,12 @@ def test_smoke_real_eval_on_three_shipped_questions(
     assert all(
         r["answer"]["timings"]["completion_tokens"] > 0 for r in facts if not r["answer"]["refused"]
     )
+
+
+def test_checker_command_reports_agreement_with_the_hand_labels():
+    labels = str(PROJECT_ROOT / "evaluation" / "support_labels.jsonl")
+    result = runner.invoke(app, ["eval", "checker", "--labels", labels, "--json"])
+    assert result.exit_code == 0, result.output
+    agreement = json.loads(result.stdout)
+    assert agreement["pairs"] >= 40 and agreement["checker"] == "overlap+embedding-v1"
+    assert 0 <= agreement["accuracy"] <= 1 and {"kappa", "min_overlap"} <= set(agreement)

@@ -1,0 +1,133 @@
+"""The support checker: content words, sentence splitting, decisions, and its hand labels."""
+
+import json
+
+import pytest
+
+from assistant.config import PROJECT_ROOT
+from assistant.embeddings import HashingEmbedder
+from assistant.support import (
+    SupportChecker,
+    SupportDecision,
+    agreement,
+    content_words,
+    markers_in,
+    split_answer_sentences,
+    split_sentences,
+    strip_markers,
+)
+
+LABELS = PROJECT_ROOT / "evaluation" / "support_labels.jsonl"
+PASSAGE = (
+    "Capital Fund Management used Hugging Face Inference Endpoints for LLM-assisted labeling. "
+    "It cut costs by 80%. The team labelled 30,000 news articles."
+)
+
+
+@pytest.fixture
+def checker():
+    return SupportChecker(HashingEmbedder())
+
+
+def test_content_words_strip_suffixes_and_stop_words():
+    assert content_words("labeling") == content_words("labelling") == content_words("labels")
+    assert content_words("labeled") == {"label"}
+    assert content_words("The documents say that it is the model") == {"model"}
+    assert content_words("Models were used") == content_words("the model uses")
+
+
+def test_numbers_match_exactly_and_lose_thousands_separators():
+    assert content_words("in 2015") == {"2015"}
+    assert content_words("30,000 articles") == {"30000", "articl"}
+    assert "2016" not in content_words("in 2015")
+
+
+def test_devanagari_words_are_kept_whole():
+    words = content_words("Open advocates transparency के लिए argue करते हैं।")
+    assert "transparency" in words and "argu" in words
+    assert not any(len(w) == 1 for w in words)  # no vowel signs split off
+    assert content_words("अधिकांश models") == {"अधिकांश", "model"}
+
+
+def test_answer_sentences_keep_their_markers():
+    text = (
+        "Google released it in 2015 [1]. It was e.g. popular. [2] Also used widely [1, 3].\n"
+        "- a list item [2]"
+    )
+    assert split_answer_sentences(text) == [
+        "Google released it in 2015 [1].",
+        "It was e.g. popular. [2]",
+        "Also used widely [1, 3].",
+        "- a list item [2]",
+    ]
+    assert markers_in("Also used widely [1, 3]. Again [1]") == [1, 3, 1]
+    assert strip_markers("Also used widely [1, 3].") == "Also used widely."
+
+
+def test_trailing_markers_join_the_last_sentence():
+    assert split_answer_sentences("It cut costs by 80%.\n[1]") == ["It cut costs by 80%. [1]"]
+
+
+def test_passage_sentences_split_on_danda_and_lines():
+    assert split_sentences("यह सच है। Second one.\nA heading") == [
+        "यह सच है।",
+        "Second one.",
+        "A heading",
+    ]
+
+
+def test_supported_when_the_passage_states_it(checker):
+    decision = checker.check(
+        "CFM used Inference Endpoints for LLM-assisted labelling [1].", PASSAGE
+    )
+    assert isinstance(decision, SupportDecision)
+    assert decision.supported and decision.overlap >= 0.8
+    assert decision.best_sentence.startswith("Capital Fund Management used")
+
+
+def test_unrelated_sentence_is_not_supported(checker):
+    decision = checker.check("Bees make honey from the nectar of flowers.", PASSAGE)
+    assert not decision.supported and decision.overlap == 0
+
+
+def test_a_wrong_number_is_never_supported(checker):
+    assert checker.check("It cut costs by 80%.", PASSAGE).supported
+    assert not checker.check("It cut costs by 90%.", PASSAGE).supported
+    assert not checker.check("They labelled 40,000 news articles.", PASSAGE).supported
+
+
+def test_check_many_matches_check_and_embeds_each_text_once(checker):
+    pairs = [("It cut costs by 80%.", PASSAGE), ("Bees make honey.", PASSAGE)] * 3
+    calls = []
+    embed = checker.embedder.embed
+
+    def counting(texts):
+        calls.append(list(texts))
+        return embed(texts)
+
+    checker.embedder.embed = counting
+    decisions = checker.check_many(pairs)
+    assert decisions == [checker.check(s, p) for s, p in pairs]
+    assert len(calls) == 1 and len(calls[0]) == len(set(calls[0]))
+
+
+def test_describe_names_the_checker_and_thresholds():
+    checker = SupportChecker(HashingEmbedder(), min_overlap=0.4, min_similarity=0.9)
+    text = checker.describe()
+    assert checker.name in text and "0.4" in text and "0.9" in text
+    assert checker.thresholds() == {"min_overlap": 0.4, "min_similarity": 0.9}
+
+
+def test_hand_labels_are_well_formed():
+    rows = [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines() if line]
+    assert len(rows) >= 40
+    assert {row["label"] for row in rows} == {True, False}
+    for row in rows:
+        assert row["sentence"].strip() and row["passage"].strip() and row["question_id"]
+
+
+@pytest.mark.real
+def test_checker_agrees_with_the_hand_labels(real_embedder):
+    rows = [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines() if line]
+    result = agreement(SupportChecker(real_embedder), rows)
+    assert result["accuracy"] >= 0.9 and result["kappa"] >= 0.8
