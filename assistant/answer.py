@@ -245,11 +245,7 @@ class AnswerStream:
         unsupported: list[str] = []
         if self._checker is not None:
             verification = verify(text, shown, self._checker, is_refusal=is_refusal)
-            if (
-                self._refuse_unsupported
-                and verification.claims
-                and not verification.supported_markers
-            ):
+            if self._refuse_unsupported and not verification.supported_markers:
                 return self._refusal(
                     hits, timings, reason="unsupported", draft=raw, prompt=messages
                 )

@@ -10,13 +10,14 @@ After the answer has streamed, each sentence is checked with the SupportChecker
 - a sentence no shown passage supports is listed as unsupported (kept in the text, flagged in
   the CLI, the JSON and the UI; never silently deleted).
 
-Short lead-ins ("Here is what the documents say:") and the model's own refusals are not claims
-and are left alone.
+Lead-ins ("Here is what the documents say:"), bare markers and the model's own refusals are
+not claims and are left alone; an answer with no claim at all is not an answer.
 
 Refusal is decided from evidence, not only from the model's wording. Before the model runs,
 a question whose best passage is less similar than ``min_score`` is refused (off-topic). After
-it runs, an answer is a refusal when the model says so, or when not one of its sentences is
-supported by any shown passage: an answer with no evidence behind it is not shown as an answer.
+it runs, an answer is a refusal when the model says so, when it makes no claim, or when not
+one of its sentences is supported by any shown passage: an answer with no evidence behind it
+is not shown as an answer.
 A refusal still points at what the documents cover that is closest, with citations.
 """
 
@@ -40,9 +41,9 @@ class Verification:
 
 
 def is_lead_in(sentence: str) -> bool:
-    """A sentence that introduces rather than claims: ends with ':' or has < 3 content words."""
+    """A sentence that claims nothing: it ends with ':' or has no content word ("[2].")."""
     plain = _MARKERS.sub("", sentence).strip()
-    return plain.endswith(":") or len(content_words(plain)) < 3
+    return plain.endswith(":") or not content_words(plain)
 
 
 def verify(text: str, passages: list[Hit], checker: SupportChecker, *, is_refusal) -> Verification:

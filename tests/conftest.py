@@ -25,6 +25,8 @@ def isolated_paths(tmp_path, monkeypatch):
     monkeypatch.setenv("ASSISTANT_MODEL_CACHE_DIR", str(tmp_path / "models"))
     monkeypatch.setenv("ASSISTANT_EMBEDDER", "hashing")
     monkeypatch.setenv("ASSISTANT_GENERATOR", "scripted")
+    # Scripted replies are not grounded in the test passages: flag them, don't refuse them.
+    monkeypatch.setenv("ASSISTANT_REFUSE_UNSUPPORTED", "false")
     return tmp_path
 
 

@@ -64,7 +64,8 @@ def test_wrong_number_is_not_supported():
 
 def test_lead_ins_are_not_claims():
     assert is_lead_in("Here is the answer:")
-    assert is_lead_in("Yes [1].")
+    assert is_lead_in("[2].")
+    assert not is_lead_in("In 2015 [1].")
     assert not is_lead_in("Google open-sourced TensorFlow in 2015.")
 
 
