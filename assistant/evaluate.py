@@ -14,9 +14,10 @@ Design choices:
   span is in the same coordinates as chunk spans.
 - A quote that cannot be found is a *data error* of that question: the evidence item is left
   out of the retrieval metrics and listed in the report, never scored as a retrieval miss.
-- Ranking metrics use the retriever's own top-k call (the one ``ask`` makes) for recall@k and
-  hit@k, and a depth-10 call for MRR@10, so a retriever whose top 4 is not the prefix of its
-  top 10 is still scored on what the model was shown.
+- One depth-10 retrieval per question gives MRR@10 and, in a retrieval-only run, the top k
+  for recall@k and hit@k. With the model, the top k is what ``ask`` itself retrieved
+  (``Answer.retrieved``), so the metrics score exactly the passages the model was offered.
+  (The query embedding dominates retrieval time, so the runner does not retrieve twice.)
 - The model's raw output is collected while streaming, because the pipeline removes markers
   that point at no passage from ``Answer.text``; citation validity needs the raw markers.
 """
@@ -334,12 +335,11 @@ def evaluate_questions(
     locator = EvidenceLocator(assistant.settings.corpus_dir)
     for question in questions:
         spans = tuple(locator.spans(question))
-        retriever = assistant.retriever
-        top, retrieval_ms = retriever.retrieve(question.question, k)
-        ranked = top if k >= MRR_DEPTH else retriever.retrieve(question.question, MRR_DEPTH)[0]
-        answer = None
+        ranked, retrieval_ms = assistant.retriever.retrieve(question.question, max(k, MRR_DEPTH))
+        top, answer = ranked[:k], None
         if not retrieval_only:
-            answer = _answer(assistant, question, k=k, checker=checker)
+            answer, top = _answer(assistant, question, k=k, checker=checker)
+            retrieval_ms = answer["timings"]["retrieval_ms"]
         retrieved = _retrieved(ranked, top, spans)
         scores = metrics.question_metrics(question, spans, top, ranked, answer)
         yield QuestionResult(
@@ -373,7 +373,8 @@ def _retrieved(ranked, top, spans) -> tuple[RetrievedChunk, ...]:
     )
 
 
-def _answer(assistant, question: Question, *, k: int, checker) -> dict:
+def _answer(assistant, question: Question, *, k: int, checker) -> tuple[dict, list]:
+    """(the answer record, the top k hits the pipeline retrieved for it)."""
     from assistant.metrics import answer_record
 
     stream = assistant.ask(question.question, top_k=k)
@@ -381,7 +382,8 @@ def _answer(assistant, question: Question, *, k: int, checker) -> dict:
     raw = "".join(stream)
     answer = stream.answer
     assert answer is not None
-    return answer_record(answer, raw, checker=checker, wall_s=time.perf_counter() - started)
+    record = answer_record(answer, raw, checker=checker, wall_s=time.perf_counter() - started)
+    return record, list(answer.retrieved[:k])
 
 
 def run_info(
