@@ -18,9 +18,8 @@ from pathlib import Path
 from assistant.grounding import closest_coverage, mark_verified, verify
 from assistant.llm import Generator, Messages
 from assistant.retrieval import Hit, Retriever
-from assistant.support import SupportChecker
+from assistant.support import MARKER, SupportChecker
 
-_MARKER = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
 _REFUSAL = re.compile(
     r"documents? (?:do(?:es)?n[’']t|do(?:es)? not) (?:say|mention|contain|state|provide|specify)"
     r"|(?:passages?|context|documents?) (?:do(?:es)?n[’']t|do(?:es)? not) "
@@ -53,15 +52,15 @@ class Timings:
     retrieval_ms: float = 0.0
     ttft_s: float | None = None
     total_s: float = 0.0
+    generation_s: float = 0.0  # first token to last token
     prompt_tokens: int = 0
     completion_tokens: int = 0
 
     @property
     def tokens_per_s(self) -> float | None:
-        generating = self.total_s - (self.ttft_s or 0.0)
-        if not self.completion_tokens or generating <= 0:
+        if self.completion_tokens < 2 or self.generation_s <= 0:
             return None
-        return self.completion_tokens / generating
+        return (self.completion_tokens - 1) / self.generation_s
 
 
 @dataclass
@@ -166,7 +165,7 @@ def parse_citations(text: str, passages: list[Hit]) -> tuple[str, list[Citation]
                 )
         return "".join(f"[{n}]" for n in valid)
 
-    cleaned = _MARKER.sub(keep_valid, text)
+    cleaned = MARKER.sub(keep_valid, text)
     cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned).strip()
     return cleaned, list(citations.values())
 
@@ -235,6 +234,8 @@ class AnswerStream:
             pieces.append(piece)
             yield piece
         timings.completion_tokens = len(pieces)
+        if timings.ttft_s is not None:
+            timings.generation_s = round(time.perf_counter() - started - timings.ttft_s, 3)
         self.answer = self._finish("".join(pieces), shown, hits, timings, messages)
         timings.total_s = round(time.perf_counter() - started, 3)
 

@@ -112,10 +112,11 @@ class Retriever:
         dense = self.index.dense_scores(self.embedder.embed([normalize(question)])[0])
         keyword = self.index.keywords.scores(question)
         ranking = self._ranking(dense, keyword)
-        if self.mode == "hybrid":
-            bonus = NAME_BONUS[self.fusion]
-            for document in self.named_documents(question):
-                ranking[self._rows_by_document[document]] += bonus
+        named = self.named_documents(question) if self.mode == "hybrid" else []
+        for document in named:
+            ranking[self._rows_by_document[document]] += NAME_BONUS[self.fusion]
+        order = np.argsort(-ranking, kind="stable")
+        top = _cover_documents([int(r) for r in order], k, named, chunks)
         question_words = set(content_words(question))
         hits = [
             Hit(
@@ -126,7 +127,7 @@ class Retriever:
                 fused=float(ranking[row]),
                 coverage=word_coverage(question_words, chunks[row].search_text),
             )
-            for rank, row in enumerate(np.argsort(-ranking, kind="stable")[:k], start=1)
+            for rank, row in enumerate(top, start=1)
         ]
         return hits, (time.perf_counter() - started) * 1000
 
@@ -147,6 +148,26 @@ def rrf(scores: np.ndarray, *, keep: np.ndarray | None = None) -> np.ndarray:
     ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
     contribution = 1.0 / (RRF_K + ranks)
     return contribution if keep is None else np.where(keep, contribution, 0.0)
+
+
+def _cover_documents(order: list[int], k: int, named: list[str], chunks: list[Chunk]) -> list[int]:
+    """The top k rows, changed so that each named document has at least its best passage.
+
+    A question that names two sources ("the thesis ... and the battle article") needs both;
+    a missing document's best row replaces the lowest row of a document that has several.
+    """
+    top = order[:k]
+    for document in named if len(named) > 1 else []:
+        if any(chunks[row].document == document for row in top):
+            continue
+        best = next(row for row in order if chunks[row].document == document)
+        counts: dict[str, int] = {}
+        for row in top:
+            counts[chunks[row].document] = counts.get(chunks[row].document, 0) + 1
+        crowded = [i for i, row in enumerate(top) if counts[chunks[row].document] > 1]
+        if crowded:
+            top[crowded[-1]] = best
+    return top
 
 
 def document_name_words(documents: list[str]) -> dict[str, set[str]]:

@@ -88,3 +88,16 @@ def test_rrf_fusion_is_available(index, embedder):
 def test_unknown_mode_is_rejected(index, embedder):
     with pytest.raises(ValueError):
         Retriever(index, embedder, mode="magic")
+
+
+def test_two_named_sources_are_both_represented(corpus, tmp_path, embedder):
+    (corpus / "long-thesis.txt").write_text(
+        "\n\n".join(f"Section {i}\n\nTraining cost of model {i} was large." for i in range(8)),
+        encoding="utf-8",
+    )
+    (corpus / "short-battle.txt").write_text("Rivals\n\nArmies march.", encoding="utf-8")
+    sync_index(corpus, tmp_path / "index", embedder=embedder, max_tokens=32, overlap_tokens=0)
+    index = load_index(tmp_path / "index", embedder=embedder, chunking=chunking_params(32, 0))
+    question = "What training cost does the thesis give, and what does the battle article say?"
+    hits, _ = Retriever(index, embedder).retrieve(question, 3)
+    assert {hit.chunk.document for hit in hits} == {"long-thesis.txt", "short-battle.txt"}
