@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from assistant.grounding import closest_coverage, mark_verified, verify
+from assistant.injection import neutralize
 from assistant.llm import Generator, Messages
 from assistant.retrieval import Hit, Retriever
 from assistant.support import MARKER, SupportChecker
@@ -114,8 +115,10 @@ def source_label(hit: Hit) -> str:
 
 
 def build_messages(question: str, hits: list[Hit], prompts: Prompts) -> Messages:
-    passages = "\n".join(
-        prompts["passage"].format(number=n, source=source_label(hit), text=hit.chunk.text.strip())
+    passages = "\n\n".join(
+        prompts["passage"].format(
+            number=n, source=source_label(hit), text=neutralize(hit.chunk.text).strip()
+        )
         for n, hit in enumerate(hits, start=1)
     )
     user = prompts["answer_user"].format(passages=passages, question=question.strip())
