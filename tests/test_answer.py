@@ -66,17 +66,22 @@ def test_passages_are_fitted_to_the_context_window():
     assert size == generator.prompt_tokens(messages)
 
 
-def test_stream_yields_pieces_then_builds_the_answer():
-    generator = ScriptedGenerator("Alpacas hum [1].")
-    stream = AnswerStream(
-        "Do alpacas hum?",
-        retriever=FixedRetriever([hit(1, "Alpacas hum softly.")]),
+def make_stream(question: str, hits: list[Hit], generator: ScriptedGenerator) -> AnswerStream:
+    return AnswerStream(
+        question,
+        retriever=FixedRetriever(hits),
         generator=generator,
         prompts=PROMPTS,
         top_k=4,
         min_score=0.3,
         max_tokens=64,
         temperature=0.0,
+    )
+
+
+def test_stream_yields_pieces_then_builds_the_answer():
+    stream = make_stream(
+        "Do alpacas hum?", [hit(1, "Alpacas hum softly.")], ScriptedGenerator("Alpacas hum [1].")
     )
     pieces = list(stream)
     assert "".join(pieces) == "Alpacas hum [1]."
@@ -88,15 +93,6 @@ def test_stream_yields_pieces_then_builds_the_answer():
 
 def test_low_similarity_refuses_without_calling_the_model():
     generator = ScriptedGenerator("should not be used")
-    answer = AnswerStream(
-        "Unrelated?",
-        retriever=FixedRetriever([hit(1, "Something else.", score=0.1)]),
-        generator=generator,
-        prompts=PROMPTS,
-        top_k=4,
-        min_score=0.3,
-        max_tokens=64,
-        temperature=0.0,
-    ).run()
+    answer = make_stream("Unrelated?", [hit(1, "Something else.", score=0.1)], generator).run()
     assert answer.refused and generator.calls == []
     assert "don't say" in answer.text
