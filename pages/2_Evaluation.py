@@ -122,13 +122,15 @@ def run_shipped_set(*, retrieval_only: bool, limit: int) -> None:
 
 
 def pick_report():
-    folders = report_folders(REPORTS_DIR)
+    # your own runs first, then the committed baseline runs (evaluation/runs/)
+    folders = report_folders(REPORTS_DIR) + report_folders(REPORTS_DIR.parent / "runs")
     if not folders:
         return None, None
-    names = [folder.name for folder in folders]
+    names = [f.name if f.parent == REPORTS_DIR else f"runs/{f.name}" for f in folders]
     wanted = st.session_state.get("eval_report")
     default = next((n for n, f in enumerate(folders) if str(f) == wanted), 0)
-    name = st.selectbox("Report", names, index=default, help=f"Folders under {REPORTS_DIR}/")
+    where = f"Folders under {REPORTS_DIR}/ and evaluation/runs/"
+    name = st.selectbox("Report", names, index=default, help=where)
     folder = folders[names.index(name)]
     try:
         return folder, load_report(folder)
