@@ -180,7 +180,7 @@ def _score(questions, assistant, k: int, checker, flags) -> tuple[list[dict], bo
                 average = metrics.running_summary(records)
                 line = f"{result.question.id} ({number}/{len(questions)})  {average}"
                 bar.update(task, advance=1, description=line)
-                if not live and not flags["as_json"]:  # a log file gets one line per question
+                if not live:  # a log (stderr; stdout stays JSON-only) gets one line a question
                     console.print(line, highlight=False, markup=False)
         except KeyboardInterrupt:
             console.print(
