@@ -205,8 +205,10 @@ def timings_text(answer: Answer) -> str:
 
 REFUSAL_REASONS = {
     "off-topic": "no passage is close enough to the question",
+    "unmentioned": "the passages never mention what the question names",
     "model": "the model found no answer in the passages",
     "unsupported": "the passages do not support the model's draft",
+    "no-answer": "the draft does not give the kind of answer the question asks for",
 }
 
 
@@ -221,8 +223,8 @@ def render_answer_text(answer: Answer, turn_number: int) -> None:
             f'<div class="qa-refusal"><div class="qa-refusal-head">{head}</div>'
             f"{answer_html(answer, turn_number)}</div>"
         )
-        if answer.refusal_reason == "unsupported" and answer.draft:
-            with st.expander("The model's unsupported draft"):
+        if answer.refusal_reason in ("unsupported", "no-answer") and answer.draft:
+            with st.expander("The model's draft"):
                 st.markdown(md_escape(answer.draft))
     if answer.unsupported:
         unsupported = "; ".join(f"“{s}”" for s in answer.unsupported)

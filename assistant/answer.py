@@ -18,6 +18,7 @@ from pathlib import Path
 from assistant.grounding import closest_coverage, mark_verified, verify
 from assistant.injection import neutralize
 from assistant.llm import Generator, Messages
+from assistant.relevance import gives_expected_answer, unmentioned_identifiers
 from assistant.retrieval import Hit, Retriever
 from assistant.support import MARKER, SupportChecker
 
@@ -76,7 +77,8 @@ class Answer:
     prompt: Messages = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)  # sentences no shown passage supports
     draft: str = ""  # the model's own text, before verification
-    refusal_reason: str | None = None  # "off-topic", "model", "unsupported"
+    # "off-topic", "unmentioned", "model", "unsupported", "no-answer"; None when answered
+    refusal_reason: str | None = None
 
     def to_dict(self) -> dict:
         timings = asdict(self.timings)
@@ -198,6 +200,8 @@ class AnswerStream:
         temperature: float,
         checker: SupportChecker | None = None,
         refuse_unsupported: bool = True,
+        check_relevance: bool = False,
+        confident_score: float = 0.45,
     ) -> None:
         self.question = question
         self._retriever = retriever
@@ -209,6 +213,8 @@ class AnswerStream:
         self._temperature = temperature
         self._checker = checker
         self._refuse_unsupported = refuse_unsupported
+        self._check_relevance = check_relevance
+        self._confident_score = confident_score
         self.answer: Answer | None = None
 
     def __iter__(self) -> Iterator[str]:
@@ -228,6 +234,14 @@ class AnswerStream:
             max_tokens=self._max_tokens,
         )
         timings.prompt_tokens = prompt_tokens
+        unmentioned = self._unmentioned(shown)
+        if unmentioned:
+            self.answer = self._refusal(
+                hits, timings, reason="unmentioned", names=unmentioned, prompt=messages
+            )
+            yield self.answer.text
+            timings.total_s = round(time.perf_counter() - started, 3)
+            return
         pieces: list[str] = []
         for piece in self._generator.stream(
             messages, max_tokens=self._max_tokens, temperature=self._temperature
@@ -248,11 +262,21 @@ class AnswerStream:
             return self._refusal(hits, timings, reason="model", draft=raw, prompt=messages)
         unsupported: list[str] = []
         if self._checker is not None:
-            verification = verify(text, shown, self._checker, is_refusal=is_refusal)
+            confident = max(hit.score for hit in hits) >= self._confident_score
+            verification = verify(
+                text,
+                shown,
+                self._checker,
+                is_refusal=is_refusal,
+                question=self.question if confident else None,
+            )
             if self._refuse_unsupported and not verification.supported_markers:
                 return self._refusal(
                     hits, timings, reason="unsupported", draft=raw, prompt=messages
                 )
+            supported = " ".join(verification.supported)
+            if self._check_relevance and not gives_expected_answer(supported, self.question):
+                return self._refusal(hits, timings, reason="no-answer", draft=raw, prompt=messages)
             text, citations = parse_citations(verification.text, shown)
             citations = mark_verified(citations, verification.supported_markers)
             unsupported = verification.unsupported
@@ -269,10 +293,19 @@ class AnswerStream:
             draft=raw,
         )
 
-    def _refusal(self, hits, timings, *, reason, draft="", prompt=None) -> Answer:
+    def _unmentioned(self, shown: list[Hit]) -> list[str]:
+        if not self._check_relevance:
+            return []
+        return unmentioned_identifiers(self.question, [hit.chunk.text for hit in shown])
+
+    def _refusal(self, hits, timings, *, reason, draft="", prompt=None, names=()) -> Answer:
         """'The documents don't say', pointing at the closest passages with citations."""
         closest = hits[:2]
-        text = self._prompts["refusal"] + closest_coverage(closest)
+        if names:
+            lead = self._prompts["refusal_unmentioned"].format(names=", ".join(names))
+        else:
+            lead = self._prompts["refusal"]
+        text = lead + closest_coverage(closest)
         _, citations = parse_citations(text, closest)
         return Answer(
             self.question,

@@ -130,6 +130,7 @@ def ask(
     if answer.draft and answer.text.strip() != answer.draft.strip():
         label = {
             "unsupported": "No sentence of this draft is backed by a passage, so:",
+            "no-answer": "This draft does not give the kind of answer the question asks for, so:",
             "model": "",
             None: "After checking each sentence against its passages:",
         }[answer.refusal_reason]

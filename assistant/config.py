@@ -60,6 +60,16 @@ class Settings(BaseSettings):
     verify_citations: bool = Field(
         True, description="Check each answer sentence against the passages it cites."
     )
+    check_relevance: bool = Field(
+        True,
+        description="Refuse a question naming an identifier no passage mentions, and an answer "
+        "without the kind of value the question asks for (a year, a number, an amount).",
+    )
+    confident_score: float = Field(
+        0.45,
+        description="From this cosine similarity of the best passage up, the checker reads "
+        "answer sentences as answers to the question (echoed question words claim nothing).",
+    )
 
     model_path: Path | None = Field(
         None, description="A GGUF file; empty means the default Qwen2.5-Coder-1.5B-Instruct."

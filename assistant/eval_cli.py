@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import shlex
+import signal
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -175,13 +178,14 @@ def _score(questions, assistant, k: int, checker, flags) -> tuple[list[dict], bo
     ) as bar:
         task = bar.add_task("Question 1", total=len(questions))
         try:
-            for number, result in enumerate(results, start=1):
-                records.append(result.to_dict())
-                average = metrics.running_summary(records)
-                line = f"{result.question.id} ({number}/{len(questions)})  {average}"
-                bar.update(task, advance=1, description=line)
-                if not live:  # a log (stderr; stdout stays JSON-only) gets one line a question
-                    console.print(line, highlight=False, markup=False)
+            with _interrupt_on_terminate():
+                for number, result in enumerate(results, start=1):
+                    records.append(result.to_dict())
+                    average = metrics.running_summary(records)
+                    line = f"{result.question.id} ({number}/{len(questions)})  {average}"
+                    bar.update(task, advance=1, description=line)
+                    if not live:  # a log (stderr; stdout stays JSON-only) gets one line a question
+                        console.print(line, highlight=False, markup=False)
         except KeyboardInterrupt:
             console.print(
                 f"[yellow]Interrupted[/]: writing a partial report of {len(records)} of "
@@ -190,6 +194,30 @@ def _score(questions, assistant, k: int, checker, flags) -> tuple[list[dict], bo
             )
             return records, True
     return records, False
+
+
+@contextmanager
+def _interrupt_on_terminate():
+    """`kill PID` (SIGTERM) and `kill -INT PID` stop a run like Ctrl-C: with a partial report.
+
+    A run started in the background from a shell inherits an ignored SIGINT, and SIGTERM would
+    end it without a report; inside this block both raise KeyboardInterrupt (main thread only).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _finish(records, *, assistant, checker, partial, started, folder, **flags) -> int:
@@ -261,34 +289,53 @@ def checker(
     labels: Annotated[
         Path, typer.Option("--labels", help="Hand-labelled (sentence, passage) pairs, JSONL.")
     ] = Path("evaluation/support_labels.jsonl"),
+    questions: Annotated[
+        Path,
+        typer.Option("--questions", help="The question set the labels' question_id refer to."),
+    ] = Path("evaluation/questions.jsonl"),
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Agreement (accuracy, Cohen's kappa) of the support checker with hand labels."""
+    """Agreement (accuracy, Cohen's kappa) of the support checker with hand labels.
+
+    Each pair is judged with its question (the rule the answers are checked with) and without
+    it (the question-free part of the rule); both agreements are reported.
+    """
     from assistant.cli import console, fail
     from assistant.config import Settings
     from assistant.embeddings import load_embedder
     from assistant.support import SupportChecker, agreement
 
     try:
-        rows = [
-            json.loads(line) for line in labels.read_text(encoding="utf-8").splitlines() if line
-        ]
+        rows = _jsonl(labels)
+        asked = {row["id"]: row["question"] for row in _jsonl(questions)} if questions else {}
         support = SupportChecker(load_embedder(Settings().embedder))
-    except (OSError, ValueError) as error:
-        fail(AssistantError(f"Cannot read the labels {labels} ({error})."))
+    except (OSError, ValueError, KeyError) as error:
+        fail(AssistantError(f"Cannot read the labels {labels} or questions {questions} ({error})."))
     except AssistantError as error:
         fail(error)
-    result = {"checker": support.name, **support.thresholds(), **agreement(support, rows)}
+    with_questions = [{**row, "question": asked.get(row.get("question_id"))} for row in rows]
+    result = {
+        "checker": support.name,
+        **support.thresholds(),
+        **agreement(support, with_questions),
+        "without_questions": agreement(support, rows),
+    }
     if as_json:
         print(json.dumps(result))
         return
     console.print(support.describe(), highlight=False)
-    print(
-        f"{result['pairs']} labelled pairs ({result['supported']} supported): accuracy "
-        f"{result['accuracy']:.3f}, Cohen's kappa {result['kappa']:.3f}; checker said supported "
-        f"for {result['false_supported']} unsupported pairs and unsupported for "
-        f"{result['false_unsupported']} supported pairs."
-    )
+    without = result["without_questions"]
+    for label, scores in (("with their questions", result), ("without", without)):
+        print(
+            f"{scores['pairs']} labelled pairs ({scores['supported']} supported), {label}: "
+            f"accuracy {scores['accuracy']:.3f}, Cohen's kappa {scores['kappa']:.3f}; checker "
+            f"said supported for {scores['false_supported']} unsupported pairs and unsupported "
+            f"for {scores['false_unsupported']} supported pairs."
+        )
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
 def _print_comparison(result: dict, a: dict, b: dict) -> None:

@@ -14,17 +14,23 @@ Lead-ins ("Here is what the documents say:"), bare markers and the model's own r
 not claims and are left alone; an answer with no claim at all is not an answer.
 
 Refusal is decided from evidence, not only from the model's wording. Before the model runs,
-a question whose best passage is less similar than ``min_score`` is refused (off-topic). After
-it runs, an answer is a refusal when the model says so, when it makes no claim, or when not
-one of its sentences is supported by any shown passage: an answer with no evidence behind it
-is not shown as an answer.
+a question whose best passage is less similar than ``min_score`` is refused (off-topic), and so
+is one naming an identifier no shown passage contains (``assistant/relevance.py``). After it
+runs, an answer is a refusal when the model says so, when it makes no claim, when not one of its
+sentences is supported by any shown passage (an answer with no evidence behind it is not shown
+as an answer), or when its supported sentences hold no value of the kind the question asks for
+(a "how many" answered without a number).
+
+The checker reads a claim as an answer to the question (words echoed from the question claim
+nothing) only when retrieval is confident, the best passage at least ``confident_score``
+similar; below that, a claim must be backed on its own words.
 A refusal still points at what the documents cover that is closest, with citations.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from assistant.retrieval import Hit
 from assistant.support import SupportChecker, content_words, markers_in, split_answer_sentences
@@ -38,6 +44,7 @@ class Verification:
     supported_markers: frozenset[int]  # passages that support at least one sentence
     unsupported: list[str]  # sentences no shown passage supports
     claims: int  # sentences checked
+    supported: list[str] = field(default_factory=list)  # sentences a shown passage supports
 
 
 def is_lead_in(sentence: str) -> bool:
@@ -46,14 +53,22 @@ def is_lead_in(sentence: str) -> bool:
     return plain.endswith(":") or not content_words(plain)
 
 
-def verify(text: str, passages: list[Hit], checker: SupportChecker, *, is_refusal) -> Verification:
+def verify(
+    text: str,
+    passages: list[Hit],
+    checker: SupportChecker,
+    *,
+    is_refusal,
+    question: str | None = None,
+) -> Verification:
+    """Check each claim of ``text``; ``question`` lets the checker read claims as answers to it."""
     sentences = split_answer_sentences(text)
     claims = [s for s in sentences if not is_lead_in(s) and not is_refusal(s)]
     pairs = [(claim, hit.chunk.text) for claim in claims for hit in passages]
-    decisions = iter(checker.check_many(pairs))
+    decisions = iter(checker.check_many(pairs, question=question))
     supports = {claim: [next(decisions).supported for _ in passages] for claim in claims}
 
-    rewritten, supported_markers, unsupported = text, set(), []
+    rewritten, supported_markers, unsupported, supported = text, set(), [], []
     for claim in claims:
         backing = [n for n, ok in enumerate(supports[claim], start=1) if ok]
         cited = [n for n in dict.fromkeys(markers_in(claim)) if 1 <= n <= len(passages)]
@@ -61,11 +76,14 @@ def verify(text: str, passages: list[Hit], checker: SupportChecker, *, is_refusa
         if not backing:
             unsupported.append(_MARKERS.sub("", claim).strip())
             continue
+        supported.append(claim)
         chosen = keep or backing[:1]
         supported_markers.update(chosen)
         if chosen != cited:
             rewritten = rewritten.replace(claim, _with_markers(claim, chosen), 1)
-    return Verification(rewritten, frozenset(supported_markers), unsupported, len(claims))
+    return Verification(
+        rewritten, frozenset(supported_markers), unsupported, len(claims), supported
+    )
 
 
 def _with_markers(sentence: str, markers: list[int]) -> str:

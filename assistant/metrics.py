@@ -146,6 +146,7 @@ def answer_record(answer, raw_text: str, *, checker, wall_s: float | None = None
     draft = getattr(answer, "draft", "") or raw_text
     markers = markers_in(draft)
     shown = answer.passages
+    asked = getattr(answer, "question", None)
     rewritten = not answer.refused and strip_spaces(draft) != strip_spaces(answer.text)
     return {
         "text": answer.text,
@@ -156,8 +157,8 @@ def answer_record(answer, raw_text: str, *, checker, wall_s: float | None = None
         "passages": [hit.to_dict() for hit in shown],
         "citations": [asdict(citation) for citation in answer.citations],
         "markers": {"total": len(markers), "valid": sum(1 <= n <= len(shown) for n in markers)},
-        "sentences": [] if answer.refused else sentence_support(answer.text, shown, checker),
-        "draft_sentences": sentence_support(draft, shown, checker) if rewritten else None,
+        "sentences": [] if answer.refused else sentence_support(answer.text, shown, checker, asked),
+        "draft_sentences": sentence_support(draft, shown, checker, asked) if rewritten else None,
         "unsupported": list(answer.unsupported),
         "timings": timings,
         "wall_s": round(wall_s, 3) if wall_s is not None else None,
@@ -168,8 +169,11 @@ def strip_spaces(text: str) -> str:
     return " ".join(text.split())
 
 
-def sentence_support(text: str, passages, checker) -> list[dict]:
-    """Each answer sentence, its markers, and whether each cited passage supports it."""
+def sentence_support(text: str, passages, checker, question: str | None = None) -> list[dict]:
+    """Each answer sentence, its markers, and whether each cited passage supports it.
+
+    The checker judges each sentence as an answer to ``question`` (its answer-overlap clause).
+    """
     sentences = split_answer_sentences(text)
     cited = [sorted({n for n in markers_in(s) if 1 <= n <= len(passages)}) for s in sentences]
     pairs = [
@@ -177,7 +181,7 @@ def sentence_support(text: str, passages, checker) -> list[dict]:
         for sentence, numbers in zip(sentences, cited, strict=True)
         for n in numbers
     ]
-    decisions = iter(checker.check_many(pairs) if checker and pairs else [])
+    decisions = iter(checker.check_many(pairs, question=question) if checker and pairs else [])
     records = []
     for position, (sentence, numbers) in enumerate(zip(sentences, cited, strict=True)):
         supports = []

@@ -112,6 +112,8 @@ class Assistant:
             temperature=self.settings.temperature,
             checker=self.checker if self.settings.verify_citations else None,
             refuse_unsupported=self.settings.refuse_unsupported,
+            check_relevance=self.settings.check_relevance,
+            confident_score=self.settings.confident_score,
         )
 
     @property

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from assistant.cli import app
 from assistant.config import PROJECT_ROOT
 from assistant.reports import compare_reports, load_report, summary_markdown, write_report
+from assistant.support import CHECKER_NAME
 
 DATA = Path(__file__).parent / "data" / "eval"
 QUESTIONS = DATA / "questions.jsonl"
@@ -69,7 +70,7 @@ def test_full_run_writes_report_summary_and_chart(eval_corpus, tmp_path):
     assert record["answer"]["prompt"][0]["role"] == "system"
     assert record["answer"]["citations"][0]["marker"] == 1
     assert report["aggregate"]["model"] == "scripted"
-    assert report["aggregate"]["citations"]["checker"] == "overlap+embedding-v1"
+    assert report["aggregate"]["citations"]["checker"] == CHECKER_NAME
     assert report["aggregate"]["citations"]["validity"] == 1.0
     assert report["run"]["command"].startswith("assistant eval --questions")
     assert report["records"][2]["failures"] == ["missed-refusal"]  # scripted always answers
@@ -254,8 +255,42 @@ def test_smoke_real_eval_on_three_shipped_questions(
 
 def test_checker_command_reports_agreement_with_the_hand_labels():
     labels = str(PROJECT_ROOT / "evaluation" / "support_labels.jsonl")
-    result = runner.invoke(app, ["eval", "checker", "--labels", labels, "--json"])
+    questions = str(PROJECT_ROOT / "evaluation" / "questions.jsonl")
+    result = runner.invoke(
+        app, ["eval", "checker", "--labels", labels, "--questions", questions, "--json"]
+    )
     assert result.exit_code == 0, result.output
     agreement = json.loads(result.stdout)
-    assert agreement["pairs"] >= 40 and agreement["checker"] == "overlap+embedding-v1"
-    assert 0 <= agreement["accuracy"] <= 1 and {"kappa", "min_overlap"} <= set(agreement)
+    assert agreement["pairs"] >= 40 and agreement["checker"] == CHECKER_NAME
+    assert 0 <= agreement["accuracy"] <= 1 and {"kappa", "min_answer_overlap"} <= set(agreement)
+    assert agreement["without_questions"]["pairs"] == agreement["pairs"]
+
+
+def test_terminating_a_background_run_writes_a_partial_report(eval_corpus, tmp_path):
+    """`kill PID` on a long run stops it like Ctrl-C: the finished questions are reported."""
+    import signal
+    import subprocess
+    import sys
+
+    one = json.loads(QUESTIONS.read_text(encoding="utf-8").splitlines()[0])
+    many = tmp_path / "many.jsonl"
+    many.write_text(
+        "".join(json.dumps({**one, "id": f"m{n}"}) + "\n" for n in range(5000)), encoding="utf-8"
+    )
+    out = tmp_path / "partial"
+    command = "from assistant.cli import app; app()"
+    process = subprocess.Popen(
+        [sys.executable, "-c", command, "eval", "--questions", str(many), "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
+    for line in process.stderr:  # one progress line a question
+        if "(3/5000)" in line:
+            process.send_signal(signal.SIGTERM)
+            break
+    process.communicate(timeout=120)
+    assert process.returncode == 130  # as after Ctrl-C
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["run"]["partial"] and 3 <= len(report["records"]) < 5000

@@ -84,9 +84,9 @@ class FixedRetriever:
         return self.hits[:k], 1.0
 
 
-def stream(reply: str, **options) -> AnswerStream:
+def stream(reply: str, question: str = "What about TensorFlow?", **options) -> AnswerStream:
     return AnswerStream(
-        "What about TensorFlow?",
+        question,
         retriever=FixedRetriever(PASSAGES),
         generator=ScriptedGenerator(reply),
         prompts=PROMPTS,
@@ -123,3 +123,48 @@ def test_model_refusal_is_a_refusal_that_still_points_somewhere():
     answer = stream("The documents don't say.").run()
     assert answer.refused and answer.refusal_reason == "model"
     assert "closest they come" in answer.text and answer.citations
+
+
+def test_a_question_naming_what_no_passage_mentions_is_refused_before_the_model():
+    answer = stream(
+        "Google open-sourced TensorFlow in 2015 [2].",
+        question="What score did TensorFlow get on MMLU?",
+        check_relevance=True,
+    ).run()
+    assert answer.refused and answer.refusal_reason == "unmentioned"
+    assert answer.text.startswith("The documents don't mention MMLU.")
+    assert answer.draft == "" and answer.citations
+
+
+def test_an_answer_without_the_kind_of_value_asked_for_is_a_refusal():
+    reply = "Google open-sourced TensorFlow as its machine learning framework [2]."
+    asked = "In what year did Google open-source TensorFlow?"
+    answer = stream(reply, question=asked, check_relevance=True).run()
+    assert answer.refused and answer.refusal_reason == "no-answer"
+    assert answer.draft == reply
+    dated = stream("Google open-sourced TensorFlow in 2015 [2].", question=asked).run()
+    assert not dated.refused
+
+
+def test_echoed_question_words_count_only_when_retrieval_is_confident():
+    passages = [hit(1, "Intel and Hugging Face released Optimum Intel for CPUs.", score=0.6)]
+    asked = "What is the library from the Intel partnership called?"
+    reply = "The library from the Intel partnership is called Optimum Intel [1]."
+
+    def run(passages):
+        return AnswerStream(
+            asked,
+            retriever=FixedRetriever(passages),
+            generator=ScriptedGenerator(reply),
+            prompts=PROMPTS,
+            top_k=1,
+            min_score=0.2,
+            max_tokens=64,
+            temperature=0.0,
+            checker=CHECKER,
+            confident_score=0.45,
+        ).run()
+
+    assert not run(passages).refused
+    weak = [hit(1, passages[0].chunk.text, score=0.3)]
+    assert run(weak).refused and run(weak).refusal_reason == "unsupported"

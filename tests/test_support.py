@@ -115,7 +115,38 @@ def test_describe_names_the_checker_and_thresholds():
     checker = SupportChecker(HashingEmbedder(), min_overlap=0.4, min_similarity=0.9)
     text = checker.describe()
     assert checker.name in text and "0.4" in text and "0.9" in text
-    assert checker.thresholds() == {"min_overlap": 0.4, "min_similarity": 0.9}
+    assert checker.thresholds() == {
+        "min_overlap": 0.4,
+        "min_similarity": 0.9,
+        "min_answer_overlap": 0.75,
+    }
+
+
+def test_words_echoed_from_the_question_claim_nothing(checker):
+    passage = "Intel and Hugging Face released Optimum Intel to accelerate transformers on CPUs."
+    question = "What is the Hugging Face library that came out of the Intel partnership called?"
+    sentence = "The library that came out of the Intel partnership is called Optimum Intel. [1]"
+    alone = checker.check(sentence, passage)
+    asked = checker.check(sentence, passage, question=question)
+    assert not alone.supported and alone.answer_overlap is None
+    assert asked.supported and asked.answer_overlap == 1.0
+
+
+def test_an_answer_that_only_adds_a_number_needs_the_question_free_rule(checker):
+    passage = "In 2023 open models caught up with closed ones on many benchmarks."
+    decision = checker.check(
+        "Mistral AI was founded in 2023.", passage, question="When was Mistral AI founded?"
+    )
+    assert not decision.supported and decision.answer_overlap is None
+
+
+def test_answer_words_missing_from_the_passage_are_not_supported(checker):
+    decision = checker.check(
+        "The library is called Optimum Habana Turbo.",
+        "Intel and Hugging Face released Optimum Intel.",
+        question="What is the library from the Intel partnership called?",
+    )
+    assert not decision.supported and decision.answer_overlap < 0.75
 
 
 def test_hand_labels_are_well_formed():
@@ -131,3 +162,10 @@ def test_checker_agrees_with_the_hand_labels(real_embedder):
     rows = [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines() if line]
     result = agreement(SupportChecker(real_embedder), rows)
     assert result["accuracy"] >= 0.9 and result["kappa"] >= 0.8
+    questions = {
+        json.loads(line)["id"]: json.loads(line)["question"]
+        for line in (LABELS.parent / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    }
+    asked = [{**row, "question": questions[row["question_id"]]} for row in rows]
+    with_questions = agreement(SupportChecker(real_embedder), asked)
+    assert with_questions["accuracy"] >= 0.9 and with_questions["kappa"] >= 0.8

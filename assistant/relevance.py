@@ -1,0 +1,122 @@
+"""Does an answer answer the question? Two cheap checks the support checker cannot make.
+
+The support checker asks whether a passage backs a sentence. A small model that finds no
+answer often copies a true but beside-the-point sentence ("CFM cut costs 80x" for "How much
+money does CFM manage?"), which every passage check passes. Two checks catch the commonest
+forms, without a second model call:
+
+- **Identifiers the passages never mention.** A question that names an acronym or a code
+  ("MMLU", "GPT-5", "A100") asks about that thing; when no shown passage contains it, the
+  documents do not cover it, and the assistant says so before running the model. Only
+  identifiers are checked (all capitals, or letters mixed with digits): ordinary words have
+  synonyms, misspellings and inflections ("European" for "EU"), identifiers do not.
+- **The kind of answer asked for.** "When" and "what year" want a time, "how many" and "what
+  percentage" a number, "how much money" an amount. An answer whose supported sentences hold no
+  such value beyond what the question already says ("How many GPUs were used to train LLaMA 3?"
+  "3. Hardware Efficiency") does not answer it. Questions of other forms are not checked.
+
+Both work on English questions; other questions pass unchecked.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.support import content_words, strip_markers
+
+_TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d+(?:[.,]\d+)*")
+_PIECE = re.compile(r"[^\W\d_]+|\d+")
+_NUMBER = re.compile(r"(?<![^\W_])\d+(?:[.,]\d+)*")  # not the digits of a name ("A100")
+_LIST_NUMBER = re.compile(r"(?m)^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+")
+
+_ASKS_MONEY = re.compile(
+    r"\bhow much (?:money|cash|funding)\b"
+    r"|\bhow much (?:did|does|do|will|would|is|was)\b[^?]*\b(?:cost|pay|paid|spend|spent"
+    r"|raise|raised|worth|charge)\b"
+    r"|\bwhat (?:was|is|were) the (?:cost|price)\b",
+    re.IGNORECASE,
+)
+_ASKS_YEAR = re.compile(
+    r"\b(?:what|which|in what|in which) (?:year|date|decade|century|month)\b", re.IGNORECASE
+)
+_ASKS_TIME = re.compile(
+    r"^\W*(?:since )?when (?:is|was|are|were|did|does|do|will|has|have|had|can|could)\b", re.I
+)
+_ASKS_NUMBER = re.compile(
+    r"\bhow (?:many|much|long|old|big|large|far|fast|often)\b"
+    r"|\bwhat (?:percentage|percent|number|score|share|fraction|size|sizes)\b",
+    re.IGNORECASE,
+)
+
+_MONEY = re.compile(
+    r"[$€£¥₹]|\b(?:dollars?|euros?|pounds?|usd|eur|yen|rupees?|crores?|lakhs?)\b", re.IGNORECASE
+)
+_MONTHS_TEXT = """january february march april may june july august september october november
+    december jan feb mar apr jun jul aug sep sept oct nov dec"""
+_MONTHS = frozenset(_MONTHS_TEXT.split())
+_NUMBER_WORDS_TEXT = """one two three four five six seven eight nine ten eleven twelve dozen
+    dozens hundred hundreds thousand thousands million millions billion billions trillion half
+    twice double triple single several"""
+_NUMBER_WORDS = frozenset(_NUMBER_WORDS_TEXT.split())
+# A "when" answer may be an event or a condition rather than a date: "after the merger",
+# "in season 5", "when the crust is filled".
+_TIME_WORDS = re.compile(
+    r"\b(?:when|whenever|once|if|season|episode|series|after|before|during|until|since|later"
+    r"|earlier|ago|today|century|decade|age|years?|months?|weeks?|days?|morning|evening|night"
+    r"|spring|summer|autumn|fall|winter)\b",
+    re.IGNORECASE,
+)
+
+
+def expected_answer(question: str) -> str | None:
+    """'money', 'year', 'time', 'number', or None when the question's form asks for no value."""
+    for kind, pattern in (
+        ("money", _ASKS_MONEY),
+        ("year", _ASKS_YEAR),
+        ("time", _ASKS_TIME),
+        ("number", _ASKS_NUMBER),
+    ):
+        if pattern.search(question):
+            return kind
+    return None
+
+
+def gives_expected_answer(answer: str, question: str) -> bool:
+    """Does the answer hold the kind of value the question asks for (beyond the question's own)?"""
+    kind = expected_answer(question)
+    if kind is None:
+        return True
+    text = _LIST_NUMBER.sub("", strip_markers(answer))  # "3. Hardware Efficiency" holds no 3
+    asked = {word.lower() for word in _TOKEN.findall(question)}
+    new_words = [w.lower() for w in _TOKEN.findall(text) if w.lower() not in asked]
+    new_numbers = [n for n in _NUMBER.findall(text) if n not in set(_NUMBER.findall(question))]
+    counted = bool(new_numbers) or any(word in _NUMBER_WORDS for word in new_words)
+    if kind == "money":
+        return counted and bool(_MONEY.search(text))
+    if kind == "number":
+        return counted
+    dated = any(len(n) in (3, 4) for n in new_numbers) or any(w in _MONTHS for w in new_words)
+    dated = dated or bool(re.search(r"\b\d{2,4}s\b|\bcentury\b", text, re.IGNORECASE))
+    if kind == "time":
+        return dated or bool(_TIME_WORDS.search(text))
+    return dated
+
+
+def identifiers(question: str) -> list[str]:
+    """Acronyms and codes the question names: "MMLU", "GPT4", "ww2" (not its first word)."""
+    found = []
+    for position, token in enumerate(_TOKEN.findall(question)):
+        letters = [ch for ch in token if ch.isalpha()]
+        acronym = len(letters) >= 2 and all(ch.isupper() for ch in letters) and position > 0
+        code = bool(letters) and any(ch.isdigit() for ch in token)
+        if (acronym or code) and content_words(token):
+            found.append(token)
+    return found
+
+
+def unmentioned_identifiers(question: str, passages: list[str]) -> list[str]:
+    """The question's identifiers that no passage contains ("GPT4" matches "GPT-4")."""
+    pieces = set(_PIECE.findall(" ".join(passages).lower()))
+    return [
+        name for name in identifiers(question) if not set(_PIECE.findall(name.lower())) <= pieces
+    ]

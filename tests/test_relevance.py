@@ -1,0 +1,71 @@
+"""Does an answer answer the question: the kind of value asked for, and named identifiers."""
+
+import pytest
+
+from assistant.relevance import (
+    expected_answer,
+    gives_expected_answer,
+    identifiers,
+    unmentioned_identifiers,
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many GPUs were used to train LLaMA 3?", "number"),
+        ("What percentage of developers use open models?", "number"),
+        ("By how much did CFM reduce its operational costs?", "number"),
+        ("How much money does Capital Fund Management have under management?", "money"),
+        ("how much did it cost to trian GPT4?", "money"),
+        ("In what year did Google open-source TensorFlow?", "year"),
+        ("When did the EU AI Act enter into force?", "time"),
+        ("What is OpenClaw?", None),
+        ("When powerful models are given away freely, which groups benefit?", None),
+        ("Open advocates kin cheezon ke liye argue karte hain?", None),
+    ],
+)
+def test_the_question_form_sets_the_kind_of_answer(question, kind):
+    assert expected_answer(question) == kind
+
+
+def test_a_count_needs_a_number_the_question_does_not_already_hold():
+    asked = "How many GPUs were used to train LLaMA 3?"
+    assert not gives_expected_answer("[1] 3. Hardware Efficiency", asked)
+    assert not gives_expected_answer("LLaMA 3 was trained on GPUs [2].", asked)
+    assert gives_expected_answer("Meta used 16,000 GPUs [1].", asked)
+    assert gives_expected_answer("It used several thousand GPUs.", asked)
+    assert not gives_expected_answer("Gaudi2 beat the A100 [1].", "How much faster is Gaudi2?")
+
+
+def test_an_amount_of_money_needs_a_currency():
+    asked = "How much money does Capital Fund Management have under management?"
+    assert not gives_expected_answer("CFM has up to 80x cost reduction [2].", asked)
+    assert gives_expected_answer("CFM manages $14 billion [1].", asked)
+
+
+def test_a_year_or_a_time():
+    year = "In what year did Google open-source TensorFlow?"
+    assert gives_expected_answer("Google open-sourced TensorFlow in 2015 [1].", year)
+    assert not gives_expected_answer("Google open-sourced TensorFlow [1].", year)
+    when = "When does Izzie get cancer?"
+    assert gives_expected_answer("Izzie is diagnosed in season 5.", when)
+    assert gives_expected_answer("It happens after the accident, in March.", when)
+    assert not gives_expected_answer("Izzie has melanoma which has spread.", when)
+
+
+def test_questions_without_a_value_form_are_not_checked():
+    assert gives_expected_answer("Open-weight models.", "What is open-weight AI?")
+
+
+def test_identifiers_are_acronyms_and_codes_not_ordinary_words():
+    question = "What score did GPT-4 get on the MMLU benchmark, per the European report?"
+    assert identifiers(question) == ["GPT-4", "MMLU"]
+    assert identifiers("CFM ne kitna improvement achieve kiya?") == []  # first word skipped
+    assert identifiers("who directed operations during ww2?") == ["ww2"]
+
+
+def test_unmentioned_identifiers_match_across_spellings():
+    passages = ["GPT-4 cost an estimated $78M to train.", "Open models on benchmarks."]
+    assert unmentioned_identifiers("What did GPT4 score on MMLU?", passages) == ["MMLU"]
+    assert unmentioned_identifiers("How much did GPT4 cost?", passages) == []
