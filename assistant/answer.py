@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from assistant.grounding import closest_coverage, mark_verified, verify
+from assistant.grounding import closest_coverage, mark_verified, quote_pointed_passage, verify
 from assistant.injection import neutralize
 from assistant.llm import Generator, Messages
 from assistant.relevance import gives_expected_answer, unmentioned_identifiers
@@ -262,6 +262,8 @@ class AnswerStream:
             return self._refusal(hits, timings, reason="model", draft=raw, prompt=messages)
         unsupported: list[str] = []
         if self._checker is not None:
+            pointed = quote_pointed_passage(text, shown, self.question, self._checker.embedder)
+            text = pointed or text
             confident = max(hit.score for hit in hits) >= self._confident_score
             verification = verify(
                 text,

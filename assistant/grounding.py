@@ -11,7 +11,9 @@ After the answer has streamed, each sentence is checked with the SupportChecker
   the CLI, the JSON and the UI; never silently deleted).
 
 Lead-ins ("Here is what the documents say:"), bare markers and the model's own refusals are
-not claims and are left alone; an answer with no claim at all is not an answer.
+not claims and are left alone; an answer with no claim at all is not an answer, except that a
+reply which only points at passages ("[2]") is replaced by the shown sentence closest to the
+question, quoted, and checked like any answer.
 
 Refusal is decided from evidence, not only from the model's wording. Before the model runs,
 a question whose best passage is less similar than ``min_score`` is refused (off-topic), and so
@@ -33,7 +35,13 @@ import re
 from dataclasses import dataclass, field, replace
 
 from assistant.retrieval import Hit
-from assistant.support import SupportChecker, content_words, markers_in, split_answer_sentences
+from assistant.support import (
+    SupportChecker,
+    content_words,
+    markers_in,
+    split_answer_sentences,
+    split_sentences,
+)
 
 _MARKERS = re.compile(r"\s*\[\d{1,2}(?:\s*[,;]\s*\d{1,2})*\]")
 
@@ -84,6 +92,33 @@ def verify(
     return Verification(
         rewritten, frozenset(supported_markers), unsupported, len(claims), supported
     )
+
+
+def quote_pointed_passage(text: str, passages: list[Hit], question: str, embedder) -> str | None:
+    """When the model only points at passages ("[2]"), the shown sentence closest to the question.
+
+    The small model sometimes answers with a bare marker: it found the answer in the passages
+    but did not write it. Its markers are unreliable (it cites a neighbour of the right passage
+    about half the time), so the answer becomes the sentence of any shown passage most similar
+    to the question, quoted and cited: 'Passage [1] says: "..."', and it is then checked like
+    any answer. None when the text makes a claim of its own or points at no shown passage.
+    """
+    sentences = split_answer_sentences(text)
+    if not sentences or not all(is_lead_in(sentence) for sentence in sentences):
+        return None
+    if not any(1 <= n <= len(passages) for n in markers_in(text)):
+        return None
+    candidates = [
+        (number, sentence)
+        for number, hit in enumerate(passages, start=1)
+        for sentence in split_sentences(hit.chunk.text)
+        if content_words(sentence)
+    ]
+    if not candidates:
+        return None
+    vectors = embedder.embed([question, *(sentence for _, sentence in candidates)])
+    number, sentence = candidates[int((vectors[1:] @ vectors[0]).argmax())]
+    return f'Passage [{number}] says: "{sentence}"'
 
 
 def _with_markers(sentence: str, markers: list[int]) -> str:

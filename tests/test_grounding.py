@@ -2,7 +2,7 @@ from assistant.answer import AnswerStream, Prompts, is_refusal
 from assistant.chunking import Chunk
 from assistant.config import PROJECT_ROOT
 from assistant.embeddings import HashingEmbedder
-from assistant.grounding import closest_coverage, is_lead_in, verify
+from assistant.grounding import closest_coverage, is_lead_in, quote_pointed_passage, verify
 from assistant.llm import ScriptedGenerator
 from assistant.retrieval import Hit
 from assistant.support import SupportChecker
@@ -168,3 +168,19 @@ def test_echoed_question_words_count_only_when_retrieval_is_confident():
     assert not run(passages).refused
     weak = [hit(1, passages[0].chunk.text, score=0.3)]
     assert run(weak).refused and run(weak).refusal_reason == "unsupported"
+
+
+def test_a_reply_that_only_points_becomes_the_closest_shown_sentence_quoted():
+    asked = "In what year did Google open-source TensorFlow?"
+    answer = stream("[1]", question=asked, check_relevance=True).run()
+    assert not answer.refused and answer.draft == "[1]"
+    assert answer.text.startswith('Passage [2] says: "Google open-sourced TensorFlow in 2015')
+    assert [(c.marker, c.verified) for c in answer.citations] == [(2, True)]
+
+
+def test_a_reply_with_a_claim_or_no_marker_is_not_replaced():
+    embedder = HashingEmbedder()
+    asked = "What about TensorFlow?"
+    assert quote_pointed_passage("TensorFlow came in 2015 [2].", PASSAGES, asked, embedder) is None
+    assert quote_pointed_passage("Here it is:", PASSAGES, asked, embedder) is None
+    assert quote_pointed_passage("[7]", PASSAGES, asked, embedder) is None

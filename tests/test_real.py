@@ -39,6 +39,35 @@ def test_answer_contains_the_fact_and_cites_the_thesis(real_assistant):
     assert any("LLM-assisted labeling" in c.text for c in cited)
 
 
+@pytest.fixture
+def refusing_assistant(default_corpus, real_embedder, real_generator):
+    """The default refusal policy (the test suite's default keeps unsupported answers)."""
+    settings = Settings(
+        embedder="default", generator="llama", max_tokens=80, refuse_unsupported=True
+    )
+    assistant = Assistant(settings, embedder=real_embedder, generator=real_generator)
+    assistant.sync()
+    return assistant
+
+
+def test_a_benchmark_the_documents_never_name_is_refused_before_the_model(refusing_assistant):
+    answer = refusing_assistant.ask("What score did GPT-4 get on the MMLU benchmark?").run()
+    assert answer.refused and answer.refusal_reason == "unmentioned"
+    assert answer.text.startswith("The documents don't mention MMLU.")
+    assert answer.draft == "" and answer.timings.ttft_s is None  # the model never ran
+    assert answer.citations  # it still points at the closest passages
+
+
+def test_a_count_the_documents_do_not_give_is_refused_and_a_fact_is_answered(
+    refusing_assistant,
+):
+    unknown = refusing_assistant.ask("How many GPUs were used to train LLaMA 3?").run()
+    assert unknown.refused and unknown.refusal_reason in {"model", "unsupported", "no-answer"}
+    assert unknown.citations and "closest they come" in unknown.text
+    known = refusing_assistant.ask("In what year did Facebook release PyTorch?").run()
+    assert not known.refused and "2016" in known.text and known.citations
+
+
 INJECTED_CORPUS = Path(__file__).parent / "data" / "injection"
 
 
