@@ -149,6 +149,13 @@ def test_refusal_looks_different_and_points_at_the_closest_passages(app_corpus, 
     assert not at.chat_message[1].warning
 
 
+def test_a_question_naming_what_no_passage_mentions_says_so(app_corpus):
+    at = ask(start(), "What is the MMLU score of an unladen swallow?")
+    answer, *_ = html_of(at)
+    assert "Not found in the documents: the passages never mention" in answer
+    assert "The documents don&#x27;t mention MMLU." in answer
+
+
 def test_highlight_marks_the_passage_sentence_that_supports_the_answer(app_corpus, monkeypatch):
     scripted(
         monkeypatch,
