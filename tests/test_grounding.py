@@ -84,10 +84,12 @@ class FixedRetriever:
         return self.hits[:k], 1.0
 
 
-def stream(reply: str, question: str = "What about TensorFlow?", **options) -> AnswerStream:
+def stream(
+    reply: str, question: str = "What about TensorFlow?", passages=PASSAGES, **options
+) -> AnswerStream:
     return AnswerStream(
         question,
-        retriever=FixedRetriever(PASSAGES),
+        retriever=FixedRetriever(passages),
         generator=ScriptedGenerator(reply),
         prompts=PROMPTS,
         top_k=2,
@@ -152,18 +154,7 @@ def test_echoed_question_words_count_only_when_retrieval_is_confident():
     reply = "The library from the Intel partnership is called Optimum Intel [1]."
 
     def run(passages):
-        return AnswerStream(
-            asked,
-            retriever=FixedRetriever(passages),
-            generator=ScriptedGenerator(reply),
-            prompts=PROMPTS,
-            top_k=1,
-            min_score=0.2,
-            max_tokens=64,
-            temperature=0.0,
-            checker=CHECKER,
-            confident_score=0.45,
-        ).run()
+        return stream(reply, asked, passages, confident_score=0.45).run()
 
     assert not run(passages).refused
     weak = [hit(1, passages[0].chunk.text, score=0.3)]
