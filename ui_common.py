@@ -2,9 +2,11 @@
 
 Pages import from here so the embedder and the model load once per process
 (``st.cache_resource``), whichever page a user opens first. The model is cached on the few
-settings that decide which weights are loaded (generator kind, model file, context, threads),
-so changing top-k, the temperature or the answer length makes a new, cheap Assistant around
-the same loaded embedder and model, and every browser session shares that one model.
+settings that decide which weights are loaded (``GenerationSettings.weights_key``), so changing
+top-k, the temperature or the answer length makes a new, cheap Assistant around the same loaded
+embedder and model, and every browser session shares that one model. The assistant loads the
+model the first time it needs it (``Assistant.generator``), so the Documents page never waits
+for it.
 ``LlamaGenerator`` serialises generation with its own lock, so two tabs asking at once are
 answered one after the other, both completely.
 
@@ -23,12 +25,19 @@ from pathlib import Path
 
 import streamlit as st
 
-from assistant.config import Settings
-from assistant.embeddings import Embedder, load_embedder
-from assistant.errors import AssistantError
-from assistant.llm import Generator, load_generator
-from assistant.pipeline import Assistant
-from assistant.store import CorpusStatus, SyncReport
+from assistant import (
+    Assistant,
+    AssistantError,
+    CorpusStatus,
+    Embedder,
+    GenerationSettings,
+    Generator,
+    Hit,
+    Settings,
+    SyncReport,
+    load_embedder,
+    load_generator,
+)
 
 CARD_STYLE = """<style>
 .qa-answer p { margin: 0 0 0.6em 0; line-height: 1.6; }
@@ -77,7 +86,7 @@ def _embedder(name: str) -> Embedder:
 def _generator(
     kind: str, model_path: Path | None, cache_dir: Path, n_ctx: int, n_threads: int
 ) -> Generator:
-    settings = Settings(
+    settings = GenerationSettings(
         generator=kind,
         model_path=model_path,
         model_cache_dir=cache_dir,
@@ -90,41 +99,17 @@ def _generator(
 @st.cache_resource
 def _assistant(settings_json: str) -> Assistant:
     settings = Settings.model_validate_json(settings_json)
+    weights = settings.generation.weights_key()
     return Assistant(
         settings,
-        embedder=_embedder(settings.embedder),
-        generator=_LazyGenerator(settings),
+        embedder=_embedder(settings.index.embedder),
+        generator_loader=lambda: _generator(*weights),
     )
-
-
-class _LazyGenerator:
-    """Loads the model on first use, so the documents page never waits for it."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._key = (
-            settings.generator,
-            settings.model_path,
-            settings.model_cache_dir,
-            settings.n_ctx,
-            settings.n_threads,
-        )
-
-    def load(self) -> Generator:
-        return _generator(*self._key)
-
-    def __getattr__(self, name: str):
-        return getattr(self.load(), name)
 
 
 def get_assistant(settings: Settings | None = None) -> Assistant:
     settings = settings or current_settings()
     return _assistant(settings.model_dump_json())
-
-
-def load_model(assistant: Assistant) -> Generator:
-    """The assistant's model, loaded now (spinner shown) rather than inside the first answer."""
-    generator = assistant.generator
-    return generator.load() if isinstance(generator, _LazyGenerator) else generator
 
 
 def md_escape(text: str) -> str:
@@ -144,16 +129,15 @@ def highlighted(text: str, spans: list[tuple[int, int]]) -> str:
 
 
 def passage_card(
+    hit: Hit,
     *,
-    text: str,
-    label: str,
-    score: float,
     spans: list[tuple[int, int]] | None,
     marker: int | None,
     element_id: str | None,
     note: str,
 ) -> str:
     """A passage card; ``spans`` None marks a passage the answer does not cite."""
+    label, score, text = hit.chunk.label(" · "), hit.score, hit.chunk.text
     badge = f'<span class="qa-cite">{marker}</span> ' if marker else ""
     extra = f" · {html.escape(note)}" if note else ""
     cited = "" if spans is not None else " qa-uncited"
@@ -164,11 +148,6 @@ def passage_card(
         f'<span class="qa-meta"> · similarity {score:.2f}{extra}</span></div>'
         f'<div class="qa-passage">{highlighted(text, spans or [])}</div></div>'
     )
-
-
-def source_label(document: str, page: int | None, heading: str | None) -> str:
-    parts = [document] + ([f"page {page}"] if page is not None else []) + [heading or ""]
-    return " · ".join(part for part in parts if part)
 
 
 def status_text(status: CorpusStatus) -> str:

@@ -1,6 +1,68 @@
-"""Private, local question answering over a folder of documents, with cited passages."""
+"""Private, local question answering over a folder of documents, with cited passages.
 
-from assistant.config import Settings
+The pipeline, one module or package per stage, dependencies pointing one way::
+
+    text, config, errors          shared vocabulary: words, sentences, markers; settings
+    documents -> chunking          files to Documents, Documents to Chunks with spans
+    embeddings, keywords -> store  vectors and BM25 over the chunks, on disk, synced
+    retrieval                      a question to scored Hits (dense, keyword, fused)
+    llm, prompts, citations        the model, the prompt it sees, the markers it writes
+    grounding/                     support, verification, relevance, refusal decisions
+    answer                         the streamed Answer record
+    highlights, conversation       reading an answer back; turns and follow-ups
+    pipeline                       the Assistant: components built once from Settings
+    uploads, evaluation/, cli/     adding documents, scoring question sets, commands
+
+This module is the public API the app and scripts import.
+"""
+
+from assistant.answer import Answer, AnswerStream, Timings
+from assistant.citations import Citation
+from assistant.config import PROJECT_ROOT, GenerationSettings, Settings
+from assistant.conversation import Conversation, Rewrite, Turn
+from assistant.embeddings import Embedder, load_embedder
 from assistant.errors import AssistantError
+from assistant.grounding import RefusalReason
+from assistant.llm import Generator, load_generator, resolve_model_path
+from assistant.pipeline import Assistant
+from assistant.retrieval import Hit
+from assistant.store import CorpusStatus, SyncReport
+from assistant.text import MARKER, marker_numbers
+from assistant.uploads import (
+    DocumentRow,
+    UploadConflict,
+    delete_document,
+    list_documents,
+    save_upload,
+)
 
-__all__ = ["AssistantError", "Settings"]
+__all__ = [
+    "MARKER",
+    "PROJECT_ROOT",
+    "GenerationSettings",
+    "Answer",
+    "AnswerStream",
+    "Assistant",
+    "AssistantError",
+    "Citation",
+    "Conversation",
+    "CorpusStatus",
+    "DocumentRow",
+    "Embedder",
+    "Generator",
+    "Hit",
+    "RefusalReason",
+    "Rewrite",
+    "Settings",
+    "SyncReport",
+    "Timings",
+    "Turn",
+    "UploadConflict",
+    "delete_document",
+    "list_documents",
+    "load_embedder",
+    "load_generator",
+    "marker_numbers",
+    "resolve_model_path",
+    "save_upload",
+]

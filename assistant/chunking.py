@@ -19,7 +19,8 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from assistant.documents import Document, normalize
+from assistant.documents import Document
+from assistant.text import CHUNK_SENTENCE_END, normalize
 
 TokenCounter = Callable[[str], int]
 
@@ -27,7 +28,6 @@ _BLOCK_BREAK = re.compile(r"\n[ \t\u00a0]*\n")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+\u2022\u2023\u25e6\u25aa\u2043]|\d{1,3}[.)]|[a-z][.)])\s+")
 _MD_HEADING = re.compile(r"^\s*#{1,6}\s+\S")
 _NUMBERED_HEADING = re.compile(r"^\s*\d{1,2}(?:\.\d{1,2})*\.?\s+\S")
-_SENTENCE_END = re.compile(r"(?<=[.!?\u0964])[\"'\u201d\u2019)\]]*\s+")
 _SPECIAL_TOKENS = 2  # [CLS] and [SEP] count against the embedder's limit
 
 
@@ -47,6 +47,15 @@ class Chunk:
         if self.heading and self.heading not in self.text:
             return normalize(f"{self.heading}. {self.text}")
         return normalize(self.text)
+
+    def label(self, separator: str = ", ") -> str:
+        """Where the passage comes from: "report.pdf, page 3, Costs"."""
+        parts = [self.document]
+        if self.page is not None:
+            parts.append(f"page {self.page}")
+        if self.heading:
+            parts.append(self.heading)
+        return separator.join(parts)
 
 
 @dataclass(frozen=True)
@@ -212,7 +221,7 @@ def _looks_like_heading(line: str) -> bool:
 
 
 def _sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    yield from _spans_between(text, start, end, _SENTENCE_END)
+    yield from _spans_between(text, start, end, CHUNK_SENTENCE_END)
 
 
 def _fit(text: str, start: int, end: int, count_tokens: TokenCounter, budget: int):

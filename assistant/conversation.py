@@ -29,44 +29,35 @@ settle it:
 
 Only the last standalone question is used as context: it already carries what came before.
 
-The second half of the module reads an answer back against its passages: ``supporting_spans``
-finds, for a cited passage, the sentence(s) with the highest content-word overlap with the
-answer sentences that cite it, so the UI can highlight the part that supports the answer.
+A ``Conversation`` keeps the turns (what was asked, how it was read, the answer) for the app,
+``assistant chat`` and the API alike: ``ask`` rewrites a follow-up, then returns the answer
+stream, and the turn records its answer (with the passage spans to highlight) when the stream
+ends.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
-from assistant.answer import Prompts
+from assistant.answer import Answer, AnswerStream
+from assistant.highlights import support_highlights
 from assistant.llm import Generator
+from assistant.prompts import Prompts
+from assistant.text import (
+    PRONOUNS,
+    QUESTION_OPENERS,
+    is_topic_word,
+    phrase_key,
+    phrase_words,
+    topic_words,
+)
 
 REWRITE_MAX_TOKENS = 40
-
-
-def _wordset(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-STOPWORDS = _wordset(
-    """a an the and or but of to in on for with about as at by from into than then so also
-    is are was were be been being do does did done have has had can could should would will
-    may might must shall what which who whom whose why how when where i me my we us our you
-    your not no any some more most other such own same very just only if whether there here
-    all each both few many much please tell explain now again too vs versus"""
-)
-PRONOUNS = _wordset("it its they them their theirs this that these those he she him his her")
 _POSSESSIVES = frozenset({"its", "their"})
 _PERSONAL = frozenset({"it", "they", "them"})
-_QUESTION_WORDS = _wordset(
-    """what which who whom whose why how when where is are was were do does did can could
-    should would will has have had"""
-)
-_ABBREVIATIONS = frozenset({"e.g.", "i.e.", "etc.", "vs.", "cf.", "approx.", "fig.", "no."})
-
-_WORD = re.compile(r"[^\W_](?:[\w'’-]*\w)?")
 _CONNECTIVE = re.compile(
     r"^\s*(?:(?:and|but|also|so|or|then)\b[\s,]*)?"
     r"(?:(?:what|how)\s+about|what\s+of|same\s+(?:question\s+)?(?:for|with))\b"
@@ -88,34 +79,16 @@ class Rewrite:
         return self.method != "unchanged"
 
 
-def _words(text: str) -> list[re.Match]:
-    return list(_WORD.finditer(text))
-
-
-def _norm(word: str) -> str:
-    word = word.lower().replace("’", "'").removesuffix("'s")
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
-
-
-def content_words(text: str) -> list[str]:
-    """Normalised words that carry meaning: no stopwords, pronouns or one-letter words."""
-    return [
-        _norm(m.group())
-        for m in _words(text)
-        if m.group().lower() not in STOPWORDS | PRONOUNS and len(m.group()) > 1
-    ]
-
-
 def is_follow_up(question: str, history: Sequence[str]) -> bool:
     """Whether the question leans on an earlier one (see the module docstring)."""
     if not history:
         return False
-    words = [m.group().lower() for m in _words(question)]
+    words = [m.group().lower() for m in phrase_words(question)]
     if not words:
         return False
     if _CONNECTIVE.match(question) or len(words) <= 2:
         return True
-    return bool(PRONOUNS & set(words)) and len(content_words(question)) <= 2
+    return bool(PRONOUNS & set(words)) and len(topic_words(question)) <= 2
 
 
 def rewrite_question(
@@ -162,14 +135,14 @@ def usable_rewrite(reply: str, question: str) -> str | None:
     if not lines:
         return None
     candidate = _LABEL.sub("", lines[0]).strip().strip("\"'`*“”").strip()
-    words = [m.group().lower() for m in _words(candidate)]
+    words = [m.group().lower() for m in phrase_words(candidate)]
     if not words or "[" in candidate or not 8 <= len(candidate) <= 300:
         return None
     if not candidate.endswith("?"):
-        if words[0] not in _QUESTION_WORDS:
+        if words[0] not in QUESTION_OPENERS:
             return None
         candidate = candidate.rstrip(".!") + "?"
-    own, rewritten = content_words(question), set(content_words(candidate))
+    own, rewritten = topic_words(question), set(topic_words(candidate))
     keeps_topic = set(own) <= rewritten
     adds_context = len(rewritten) > len(set(own))
     return candidate if keeps_topic and adds_context else None
@@ -190,27 +163,27 @@ def heuristic_rewrite(question: str, previous: str) -> str:
 def _noun_phrase(question: str) -> str | None:
     """'and what about closed models?' -> 'closed models'; None when it is not a bare phrase."""
     rest = _CONNECTIVE.sub("", question, count=1).strip(" ,?.!")
-    words = _words(rest)
-    if not words or words[0].group().lower() in _QUESTION_WORDS or _has_pronoun(rest):
+    words = phrase_words(rest)
+    if not words or words[0].group().lower() in QUESTION_OPENERS or _has_pronoun(rest):
         return None
     return _LEADING_PREPOSITION.sub("", rest) or None
 
 
 def _has_pronoun(text: str) -> bool:
-    return any(m.group().lower() in PRONOUNS for m in _words(text))
+    return any(m.group().lower() in PRONOUNS for m in phrase_words(text))
 
 
 def _substitute(previous: str, phrase: str) -> str | None:
     """Replace the phrase in ``previous`` whose last word is the phrase's head word."""
-    head = _norm(_words(phrase)[-1].group())
-    words = _words(previous)
-    matches = [i for i, m in enumerate(words) if _norm(m.group()) == head]
+    head = phrase_key(phrase_words(phrase)[-1].group())
+    words = phrase_words(previous)
+    matches = [i for i, m in enumerate(words) if phrase_key(m.group()) == head]
     if not matches:
         return None
     end = matches[-1]
     start = end
-    span = len(_words(phrase))
-    while start > 0 and end - start + 1 < span and _is_content(words[start - 1].group()):
+    span = len(phrase_words(phrase))
+    while start > 0 and end - start + 1 < span and is_topic_word(words[start - 1].group()):
         start -= 1
     replaced = words[start].group()
     if phrase[:1].isupper() and phrase[1:2].islower() and replaced[:1].islower():
@@ -218,16 +191,12 @@ def _substitute(previous: str, phrase: str) -> str | None:
     return previous[: words[start].start()] + phrase + previous[words[end].end() :]
 
 
-def _is_content(word: str) -> bool:
-    return word.lower() not in STOPWORDS | PRONOUNS
-
-
 def topic(question: str) -> str:
     """The longest run of consecutive content words (the last one on ties)."""
     best: list[re.Match] = []
     run: list[re.Match] = []
-    for match in [*_words(question), None]:
-        if match is not None and _is_content(match.group()):
+    for match in [*phrase_words(question), None]:
+        if match is not None and is_topic_word(match.group()):
             run.append(match)
             continue
         if run and len(run) >= len(best):
@@ -240,7 +209,7 @@ def topic(question: str) -> str:
 
 def _resolve_pronouns(text: str, subject: str) -> str:
     """'What are their risks' -> 'What are the risks of SUBJECT'; 'is it X' -> 'is SUBJECT X'."""
-    for match in _words(text):
+    for match in phrase_words(text):
         word = match.group().lower()
         if word in _POSSESSIVES:
             phrase_end = _noun_phrase_end(text, match.end())
@@ -253,75 +222,72 @@ def _resolve_pronouns(text: str, subject: str) -> str:
 
 def _noun_phrase_end(text: str, offset: int) -> int:
     end = offset
-    for match in _words(text[offset:]):
-        if not _is_content(match.group()):
+    for match in phrase_words(text[offset:]):
+        if not is_topic_word(match.group()):
             break
         end = offset + match.end()
     return end
 
 
-# --- reading an answer back against its passages -------------------------------------------
-
-_SENTENCE_IN_ANSWER = re.compile(r"\S.*?(?:[.!?]+(?:\s*\[[\d,;\s]+\])*(?=\s|$)|$)", re.DOTALL)
-_MARKERS = re.compile(r"\[([\d,;\s]+)\]")
-_LIST_ITEM_START = r"\n(?=[ \t]*(?:[-*•–▪◦]|\d{1,3}[.)])\s)"
-_BLOCK = re.compile(rf"(?:(?!\n\s*\n|{_LIST_ITEM_START}).)+", re.DOTALL)
-_SENTENCE = re.compile(r"\S.*?(?:[.!?]+[\"'”’)\]]*(?=\s|$)|$)", re.DOTALL)
+# --- the conversation -----------------------------------------------------------------------
 
 
-def sentences_citing(answer: str, marker: int) -> list[str]:
-    """The answer's sentences that cite passage ``marker``, without their markers.
+class Answerer(Protocol):
+    """What a conversation needs of the assistant (``pipeline.Assistant`` is one)."""
 
-    Models often cite once at the end of a paragraph, so sentences without a marker count as
-    citing what the next cited sentence of the same paragraph cites.
-    """
-    found = []
-    for paragraph in re.split(r"\n\s*\n", answer):
-        pending: list[str] = []
-        for match in _SENTENCE_IN_ANSWER.finditer(paragraph):
-            sentence = match.group()
-            text = re.sub(r"\s+([.,;:!?])", r"\1", _MARKERS.sub("", sentence)).strip()
-            cited = {
-                int(n) for group in _MARKERS.findall(sentence) for n in re.findall(r"\d+", group)
-            }
-            pending.append(text)
-            if cited:
-                found += pending if marker in cited else []
-                pending = []
-    return [sentence for sentence in found if sentence]
+    prompts: Prompts
+
+    @property
+    def generator(self) -> Generator: ...
+
+    def ask(self, question: str) -> AnswerStream: ...
 
 
-def passage_sentences(passage: str) -> list[tuple[int, int]]:
-    """Character spans of the passage's sentences; blank lines and list items end one too."""
-    spans: list[tuple[int, int]] = []
-    for block in _BLOCK.finditer(passage):
-        ends_open = False  # the previous piece ended in an abbreviation: keep extending it
-        for match in _SENTENCE.finditer(block.group()):
-            start, end = block.start() + match.start(), block.start() + match.end()
-            if ends_open:
-                start = spans.pop()[0]
-            spans.append((start, end))
-            last_word = passage[start:end].rsplit(maxsplit=1)[-1].lower()
-            ends_open = last_word in _ABBREVIATIONS
-    return spans
+@dataclass
+class Turn:
+    """One exchange: what was asked, how it was read, and the answer (or the error)."""
+
+    question: str
+    rewrite: Rewrite | None = None
+    answer: Answer | None = None
+    error: str | None = None
+    highlights: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # marker -> spans
+
+    def record(self, answer: Answer) -> None:
+        self.answer = answer
+        self.highlights = support_highlights(answer)
 
 
-def supporting_spans(passage: str, claims: Sequence[str]) -> list[tuple[int, int]]:
-    """Spans of the passage sentences that best support each claim (by content-word overlap).
+@dataclass
+class Conversation:
+    """The turns so far; each follow-up is read against the standalone questions before it."""
 
-    For each claim the passage sentence sharing the most content words with it is chosen, if
-    it shares at least two (or one, when the claim has fewer than three); spans are returned
-    sorted and without repeats. A claim that matches nothing adds nothing.
-    """
-    sentences = [
-        (start, end, set(content_words(passage[start:end])))
-        for start, end in passage_sentences(passage)
-    ]
-    chosen: set[tuple[int, int]] = set()
-    for claim in claims:
-        words = set(content_words(claim))
-        needed = 2 if len(words) >= 3 else 1
-        best = max(sentences, key=lambda s: len(words & s[2]), default=None)
-        if best is not None and len(words & best[2]) >= needed:
-            chosen.add((best[0], best[1]))
-    return sorted(chosen)
+    turns: list[Turn] = field(default_factory=list)
+
+    def history(self) -> list[str]:
+        """The standalone questions of the answered turns, oldest first."""
+        return [t.rewrite.standalone for t in self.turns if t.rewrite is not None and t.answer]
+
+    def is_follow_up(self, question: str) -> bool:
+        return is_follow_up(question, self.history())
+
+    def ask(self, question: str, *, assistant: Answerer) -> AnswerStream:
+        """A new turn: the question read as a standalone one, and its answer stream.
+
+        The turn is added at once; it records its answer when the stream ends. An error
+        (AssistantError) is left for the caller to report, and to store as ``turn.error``.
+        """
+        history = self.history()
+        turn = Turn(question)
+        self.turns.append(turn)
+        rewrite = rewrite_question(
+            question,
+            history,
+            generator=assistant.generator if is_follow_up(question, history) else None,
+            prompts=assistant.prompts,
+        )
+        turn.rewrite = rewrite
+        return assistant.ask(rewrite.standalone).on_answer(turn.record)
+
+    def clear(self) -> None:
+        self.turns.clear()

@@ -9,8 +9,6 @@ Page per PDF page, joined with a blank line, so a citation can name its page.
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +18,6 @@ TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 PDF_SUFFIXES = {".pdf"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | PDF_SUFFIXES
 PAGE_SEPARATOR = "\n\n"
-
-_WHITESPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -42,11 +38,6 @@ class Document:
             if page.start <= offset < page.end or offset == page.end == len(self.text):
                 return page.number
         return None
-
-
-def normalize(text: str) -> str:
-    """Text as retrieval sees it: Unicode NFC with runs of whitespace collapsed."""
-    return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
 def file_hash(path: Path) -> str:

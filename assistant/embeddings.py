@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -18,6 +19,7 @@ import numpy as np
 from assistant.errors import AssistantError
 
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
+BATCH_SIZE = 32
 
 
 class Embedder(Protocol):
@@ -45,7 +47,7 @@ def default_embedder_path() -> Path:
 
 
 class SentenceTransformerEmbedder:
-    def __init__(self, model: str = "default", *, batch_size: int = 32) -> None:
+    def __init__(self, model: str = "default", *, batch_size: int = BATCH_SIZE) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
@@ -109,3 +111,17 @@ def load_embedder(name: str) -> Embedder:
     if name == "hashing":
         return HashingEmbedder()
     return SentenceTransformerEmbedder(name)
+
+
+def embed_in_batches(
+    texts: list[str], embedder: Embedder, *, report: Callable[[int, int], None] | None = None
+) -> np.ndarray:
+    """All texts embedded a batch at a time, ``report(done, total)`` after each batch."""
+    parts = []
+    for start in range(0, len(texts), BATCH_SIZE):
+        parts.append(embedder.embed(texts[start : start + BATCH_SIZE]))
+        if report is not None:
+            report(min(start + BATCH_SIZE, len(texts)), len(texts))
+    if not parts:
+        return np.zeros((0, embedder.dimension), dtype=np.float32)
+    return np.vstack(parts).astype(np.float32)

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
+from assistant.config import GenerationSettings
 from assistant.documents import file_hash
 from assistant.errors import AssistantError
 
@@ -200,7 +201,8 @@ class ScriptedGenerator:
             yield word if position == 0 else " " + word
 
 
-def load_generator(settings) -> Generator:
+def load_generator(settings: GenerationSettings) -> Generator:
+    """The generator the settings name, with the model loaded (the slow part, once)."""
     if settings.generator == "scripted":
         return ScriptedGenerator()
     path = resolve_model_path(settings.model_path, settings.model_cache_dir)

@@ -1,20 +1,27 @@
-"""The assembled assistant: settings -> embedder, index, retriever and generator, loaded lazily.
+"""The assembled assistant: settings in, the components built once, loaded on first use.
 
-The CLI, the Streamlit app and the evaluation all go through this one object, so they share
-the same sync, retrieval and prompt behaviour. Heavy components load on first use: building
-the index needs no model, and ``--retrieval-only`` evaluation never loads one.
+The CLI, the Streamlit app, the API and the evaluation all go through this one object, so they
+share the same sync, retrieval, grounding and prompt behaviour. Each component is built here
+from its settings group, and only when first needed: building the index needs no model, and
+``--retrieval-only`` evaluation never loads one. A caller that shares loaded models between
+several assistants (the app caches them per process) passes them in, or passes a loader that
+is called the first time the model is needed.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
-from assistant.answer import AnswerStream, Prompts
+from assistant.answer import AnswerStream
 from assistant.config import Settings
 from assistant.embeddings import Embedder, load_embedder
+from assistant.grounding import Grounding, SupportChecker
 from assistant.llm import Generator, load_generator
+from assistant.prompts import Prompts
 from assistant.retrieval import Retriever
 from assistant.store import (
+    CorpusStatus,
     Index,
     Progress,
     SyncReport,
@@ -24,7 +31,6 @@ from assistant.store import (
     read_manifest,
     sync_index,
 )
-from assistant.support import SupportChecker
 
 
 class Assistant:
@@ -34,43 +40,49 @@ class Assistant:
         *,
         embedder: Embedder | None = None,
         generator: Generator | None = None,
+        generator_loader: Callable[[], Generator] | None = None,
     ) -> None:
         self.settings = settings
+        self.prompts = Prompts(settings.generation.prompts_dir)
         self._embedder = embedder
         self._generator = generator
+        self._generator_loader = generator_loader or (lambda: load_generator(settings.generation))
         self._index: Index | None = None
+        self._retriever: Retriever | None = None
         self._checker: SupportChecker | None = None
         self._lock = threading.Lock()
-        self.prompts = Prompts(settings.prompts_dir)
 
     @property
     def embedder(self) -> Embedder:
         with self._lock:
             if self._embedder is None:
-                self._embedder = load_embedder(self.settings.embedder)
+                self._embedder = load_embedder(self.settings.index.embedder)
             return self._embedder
 
     @property
     def generator(self) -> Generator:
+        """The model, loaded now if it was not yet (call it before timing an answer)."""
         with self._lock:
             if self._generator is None:
-                self._generator = load_generator(self.settings)
+                self._generator = self._generator_loader()
             return self._generator
 
     @property
     def chunking(self) -> dict:
-        return chunking_params(self.settings.chunk_tokens, self.settings.chunk_overlap_tokens)
+        index = self.settings.index
+        return chunking_params(index.chunk_tokens, index.chunk_overlap_tokens)
 
-    def status(self):
-        return corpus_status(self.settings.corpus_dir, self.settings.index_dir)
+    def status(self) -> CorpusStatus:
+        return corpus_status(self.settings.index.corpus_dir, self.settings.index.index_dir)
 
     def sync(self, *, rebuild: bool = False, progress: Progress | None = None) -> SyncReport:
+        index = self.settings.index
         report = sync_index(
-            self.settings.corpus_dir,
-            self.settings.index_dir,
+            index.corpus_dir,
+            index.index_dir,
             embedder=self.embedder,
-            max_tokens=self.settings.chunk_tokens,
-            overlap_tokens=self.settings.chunk_overlap_tokens,
+            max_tokens=index.chunk_tokens,
+            overlap_tokens=index.chunk_overlap_tokens,
             rebuild=rebuild,
             progress=progress,
         )
@@ -81,43 +93,48 @@ class Assistant:
     @property
     def index(self) -> Index:
         """The loaded index, reloaded when a sync (here or in another process) replaced it."""
-        current = read_manifest(self.settings.index_dir)
+        folder = self.settings.index.index_dir
+        current = read_manifest(folder)
         if self._index is None or (
             current is not None and current.generation != self._index.manifest.generation
         ):
-            self._index = load_index(
-                self.settings.index_dir, embedder=self.embedder, chunking=self.chunking
-            )
+            self._index = load_index(folder, embedder=self.embedder, chunking=self.chunking)
         return self._index
 
     @property
     def retriever(self) -> Retriever:
-        return Retriever(
-            self.index,
-            self.embedder,
-            mode=self.settings.retrieval_mode,
-            fusion=self.settings.fusion,
-            keyword_weight=self.settings.keyword_weight,
-        )
-
-    def ask(self, question: str, *, top_k: int | None = None) -> AnswerStream:
-        return AnswerStream(
-            question,
-            retriever=self.retriever,
-            generator=self.generator,
-            prompts=self.prompts,
-            top_k=top_k or self.settings.top_k,
-            min_score=self.settings.min_score,
-            max_tokens=self.settings.max_tokens,
-            temperature=self.settings.temperature,
-            checker=self.checker if self.settings.verify_citations else None,
-            refuse_unsupported=self.settings.refuse_unsupported,
-            check_relevance=self.settings.check_relevance,
-            confident_score=self.settings.confident_score,
-        )
+        """The retriever over the current index (rebuilt only when the index is replaced)."""
+        index = self.index
+        if self._retriever is None or self._retriever.index is not index:
+            retrieval = self.settings.retrieval
+            self._retriever = Retriever(
+                index,
+                self.embedder,
+                mode=retrieval.retrieval_mode,
+                fusion=retrieval.fusion,
+                keyword_weight=retrieval.keyword_weight,
+            )
+        return self._retriever
 
     @property
     def checker(self) -> SupportChecker:
         if self._checker is None:
             self._checker = SupportChecker(self.embedder)
         return self._checker
+
+    @property
+    def grounding(self) -> Grounding:
+        settings = self.settings.grounding
+        return Grounding(settings, self.checker if settings.verify_citations else None)
+
+    def ask(self, question: str, *, top_k: int | None = None) -> AnswerStream:
+        """The answer to one standalone question, as a stream (see ``Conversation`` for turns)."""
+        return AnswerStream(
+            question,
+            retriever=self.retriever,
+            generator=self.generator,
+            prompts=self.prompts,
+            grounding=self.grounding,
+            generation=self.settings.generation,
+            top_k=top_k or self.settings.retrieval.top_k,
+        )

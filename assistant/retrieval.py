@@ -26,10 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.chunking import Chunk
-from assistant.documents import normalize
 from assistant.embeddings import Embedder
-from assistant.keywords import content_words, stem, words
 from assistant.store import Index
+from assistant.text import keyword_stem, keyword_terms, keyword_tokens, normalize
 
 MODES = ("hybrid", "dense", "keyword")
 FUSIONS = ("weighted", "rrf")
@@ -51,8 +50,9 @@ class Hit:
     fused: float = 0.0  # the score this mode ranked by
     coverage: float = 0.0  # share of the question's content words present in the passage
 
-    def to_dict(self) -> dict:
-        return {
+    def to_dict(self, *, text: bool = True) -> dict:
+        """The one JSON shape of a passage with its scores (without its text when asked)."""
+        record = {
             "rank": self.rank,
             "score": round(self.score, 4),
             "keyword_score": round(self.keyword_score, 4),
@@ -64,14 +64,16 @@ class Hit:
             "heading": self.chunk.heading,
             "start": self.chunk.start,
             "end": self.chunk.end,
-            "text": self.chunk.text,
         }
+        if text:
+            record["text"] = self.chunk.text
+        return record
 
 
 def word_coverage(question_words: set[str], text: str) -> float:
     if not question_words:
         return 0.0
-    return len(question_words & set(content_words(text))) / len(question_words)
+    return len(question_words & set(keyword_terms(text))) / len(question_words)
 
 
 class Retriever:
@@ -100,7 +102,7 @@ class Retriever:
         """Documents whose distinctive file-name words the question uses."""
         if not SOURCE_CUE.search(question):
             return []
-        asked = {stem(word) for word in words(question)}
+        asked = {keyword_stem(word) for word in keyword_tokens(question)}
         return [doc for doc, names in self._name_words.items() if names & asked]
 
     def retrieve(self, question: str, k: int) -> tuple[list[Hit], float]:
@@ -117,7 +119,7 @@ class Retriever:
             ranking[self._rows_by_document[document]] += NAME_BONUS[self.fusion]
         order = np.argsort(-ranking, kind="stable")
         top = _cover_documents([int(r) for r in order], k, named, chunks)
-        question_words = set(content_words(question))
+        question_words = set(keyword_terms(question))
         hits = [
             Hit(
                 chunk=chunks[row],
@@ -174,7 +176,11 @@ def document_name_words(documents: list[str]) -> dict[str, set[str]]:
     """Per document, the stemmed words of its file name that at most half the names share."""
     unique = sorted(set(documents))
     names = {
-        doc: {stem(w) for w in words(doc.rsplit("/", 1)[-1].rsplit(".", 1)[0]) if len(w) >= 4}
+        doc: {
+            keyword_stem(w)
+            for w in keyword_tokens(doc.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+            if len(w) >= 4
+        }
         for doc in unique
     }
     counts: dict[str, int] = {}

@@ -2,7 +2,8 @@
 
 Layout of the index folder::
 
-    manifest.json          format version, embedder, chunking, per-file hashes, generation
+    manifest.json          format version, embedder, chunking, keyword tokenizer, per-file
+                           hashes, generation
     chunks-<gen>.jsonl     one Chunk per line, in FAISS row order
     vectors-<gen>.faiss    IndexFlatIP over unit vectors (inner product = cosine)
     keywords-<gen>/        BM25 over the same rows (bm25s), rebuilt from the chunk table
@@ -13,7 +14,9 @@ interrupted sync therefore leaves the previous manifest pointing at complete fil
 
 Sync is incremental: files whose content hash matches the manifest keep their chunks and
 vectors (read back from the flat FAISS index), new or changed files are chunked and embedded,
-deleted files are dropped, and an unchanged corpus writes nothing at all.
+deleted files are dropped, and an unchanged corpus writes nothing at all. An index whose
+keyword side was built with another tokenizer is usable for nothing but its vectors: loading it
+asks for a sync, and a sync rebuilds the keyword side from the chunk table (no re-embedding).
 """
 
 from __future__ import annotations
@@ -34,9 +37,9 @@ import numpy as np
 
 from assistant.chunking import Chunk, chunk_document
 from assistant.documents import file_hash, load_document, relative_name, scan_corpus
-from assistant.embeddings import Embedder
+from assistant.embeddings import Embedder, embed_in_batches
 from assistant.errors import AssistantError
-from assistant.keywords import KeywordIndex
+from assistant.keywords import TOKENIZER, KeywordIndex
 
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
@@ -63,6 +66,7 @@ class Manifest:
     generation: str
     files: dict[str, FileEntry] = field(default_factory=dict)
     updated_at: str = ""
+    keyword_tokenizer: str = ""  # empty in indexes written before it was recorded
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False)
@@ -135,10 +139,12 @@ class CorpusStatus:
     removed: list[str]
     unchanged: list[str]
     index_exists: bool
+    keywords_stale: bool = False  # the keyword side was built with another tokenizer
 
     @property
     def up_to_date(self) -> bool:
-        return self.index_exists and not (self.new or self.changed or self.removed)
+        changes = self.new or self.changed or self.removed or self.keywords_stale
+        return self.index_exists and not changes
 
 
 def chunking_params(max_tokens: int, overlap_tokens: int) -> dict:
@@ -157,7 +163,13 @@ def read_manifest(folder: Path) -> Manifest | None:
         ) from None
 
 
-def check_compatible(manifest: Manifest, *, embedder: Embedder, chunking: dict) -> None:
+def check_compatible(
+    manifest: Manifest, *, embedder: Embedder, chunking: dict, keywords: bool = True
+) -> None:
+    """Raise AssistantError saying how to fix an index these settings cannot read.
+
+    ``keywords=False`` accepts a keyword side built with another tokenizer (a sync rebuilds it).
+    """
     folder_hint = "The index was built"
     if manifest.format_version != FORMAT_VERSION:
         raise AssistantError(
@@ -175,15 +187,22 @@ def check_compatible(manifest: Manifest, *, embedder: Embedder, chunking: dict) 
             f"{folder_hint} with chunking {manifest.chunking}, the settings now ask for "
             f"{chunking}. {REBUILD_HINT}"
         )
+    if keywords and manifest.keyword_tokenizer != TOKENIZER:
+        raise AssistantError(
+            f"{folder_hint} with the keyword tokenizer {manifest.keyword_tokenizer or '(unnamed)'}"
+            f", this version uses {TOKENIZER}. Run `assistant index` (or Sync in the app) to "
+            "re-index the keyword side; nothing is re-embedded."
+        )
 
 
-def load_index(folder: Path, *, embedder: Embedder, chunking: dict) -> Index:
+def load_index(folder: Path, *, embedder: Embedder, chunking: dict, keywords: bool = True) -> Index:
+    """The index in the folder; ``keywords=False`` loads one whose keyword side is stale."""
     import faiss
 
     manifest = read_manifest(folder)
     if manifest is None:
         raise AssistantError(f"No index in {folder}. Build it with `assistant index`.")
-    check_compatible(manifest, embedder=embedder, chunking=chunking)
+    check_compatible(manifest, embedder=embedder, chunking=chunking, keywords=keywords)
     chunks_path = folder / f"chunks-{manifest.generation}.jsonl"
     vectors_path = folder / f"vectors-{manifest.generation}.faiss"
     try:
@@ -214,6 +233,7 @@ def corpus_status(corpus_dir: Path, index_dir: Path) -> CorpusStatus:
         removed=[name for name in known if name not in hashes],
         unchanged=[name for name, h in hashes.items() if name in known and known[name].sha256 == h],
         index_exists=manifest is not None,
+        keywords_stale=manifest is not None and manifest.keyword_tokenizer != TOKENIZER,
     )
 
 
@@ -299,12 +319,21 @@ def sync_index(
         )
         report.documents = len(entries)
 
-        unchanged = previous is not None and not fresh and not report.removed_files
+        unchanged = (
+            previous is not None
+            and not fresh
+            and not report.removed_files
+            and previous.manifest.keyword_tokenizer == TOKENIZER
+        )
         if unchanged:
             report.chunks = len(previous.chunks)
         else:
             new_chunks = [chunk for chunks in fresh.values() for chunk in chunks]
-            new_vectors = _embed(new_chunks, embedder, progress)
+            new_vectors = embed_in_batches(
+                [chunk.search_text for chunk in new_chunks],
+                embedder,
+                report=lambda done, total: progress("embedding", done, total, ""),
+            )
             report.embedded = len(new_chunks)
             rows = [row for name in entries if name in kept for row in kept[name]]
             chunks = [previous.chunks[row] for row in rows] if previous else []
@@ -319,6 +348,7 @@ def sync_index(
                 generation=f"{int(time.time())}-{uuid.uuid4().hex[:8]}",
                 files=dict(sorted(entries.items())),
                 updated_at=now,
+                keyword_tokenizer=TOKENIZER,
             )
             progress("writing", 0, 1, str(index_dir))
             _write(index_dir, manifest, chunks, vectors)
@@ -331,7 +361,7 @@ def sync_index(
 def _previous_index(folder: Path, embedder: Embedder, chunking: dict) -> Index | None:
     if read_manifest(folder) is None:
         return None
-    return load_index(folder, embedder=embedder, chunking=chunking)
+    return load_index(folder, embedder=embedder, chunking=chunking, keywords=False)
 
 
 def _chunks_by_document(index: Index | None) -> dict[str, list[int]]:
@@ -339,18 +369,6 @@ def _chunks_by_document(index: Index | None) -> dict[str, list[int]]:
     for row, chunk in enumerate(index.chunks if index else []):
         rows.setdefault(chunk.document, []).append(row)
     return rows
-
-
-def _embed(chunks: list[Chunk], embedder: Embedder, progress: Progress) -> np.ndarray:
-    batch = 32
-    parts = []
-    for start in range(0, len(chunks), batch):
-        texts = [chunk.search_text for chunk in chunks[start : start + batch]]
-        parts.append(embedder.embed(texts))
-        progress("embedding", min(start + batch, len(chunks)), len(chunks), "")
-    if not parts:
-        return np.zeros((0, embedder.dimension), dtype=np.float32)
-    return np.vstack(parts).astype(np.float32)
 
 
 def _write(folder: Path, manifest: Manifest, chunks: list[Chunk], vectors: np.ndarray) -> None:

@@ -5,7 +5,7 @@ An upload is untrusted input, so ``save_upload`` never writes anything it has no
 - the file name is reduced to a plain base name (no folders, no ``..``, no leading dot, no
   control or shell-special characters), so nothing can land outside the corpus folder or hide
   from the index;
-- the type, emptiness and size limit (``Settings.upload_max_mb``) are checked before writing;
+- the type, emptiness and size limit (``IndexSettings.upload_max_mb``) are checked before writing;
 - the bytes are staged in a hidden temporary folder *inside* the corpus (hidden folders are
   never indexed) and read with the same ``load_document`` the index uses, so a corrupt or
   encrypted PDF is rejected with the loader's own message while the corpus is untouched;

@@ -20,11 +20,11 @@ from datetime import datetime
 
 import streamlit as st
 
-from assistant.config import Settings
-from assistant.errors import AssistantError
-from assistant.pipeline import Assistant
-from assistant.uploads import (
+from assistant import (
+    Assistant,
+    AssistantError,
     DocumentRow,
+    Settings,
     UploadConflict,
     delete_document,
     list_documents,
@@ -49,9 +49,9 @@ def upload_section(settings: Settings) -> None:
     files = st.file_uploader(
         "Upload .txt, .md or .pdf files",
         accept_multiple_files=True,
-        max_upload_size=math.ceil(settings.upload_max_mb),
+        max_upload_size=math.ceil(settings.index.upload_max_mb),
         key=f"uploader-{st.session_state.upload_round}",
-        help=f"At most {settings.upload_max_mb:g} MB per file. Files are checked before they "
+        help=f"At most {settings.index.upload_max_mb:g} MB per file. Files are checked before they "
         "are added; nothing is changed when a file is rejected.",
     )
     if files:
@@ -76,8 +76,8 @@ def save_one(
         saved = save_upload(
             name,
             data,
-            corpus_dir=settings.corpus_dir,
-            max_mb=settings.upload_max_mb,
+            corpus_dir=settings.index.corpus_dir,
+            max_mb=settings.index.upload_max_mb,
             replace=replace,
         )
     except UploadConflict as conflict:
@@ -128,7 +128,7 @@ def delete_section(rows: list[DocumentRow], settings: Settings) -> None:
 def delete_one(name: str, settings: Settings) -> None:
     st.session_state.confirm_delete = None
     try:
-        delete_document(name, corpus_dir=settings.corpus_dir)
+        delete_document(name, corpus_dir=settings.index.corpus_dir)
     except AssistantError as error:
         st.session_state.upload_notes = [("error", str(error))]
     else:
@@ -181,14 +181,15 @@ def documents_page() -> None:
     st.title("Documents")
     assistant = get_assistant()
     settings = assistant.settings
-    st.caption(f"Corpus folder: `{settings.corpus_dir}` · index folder: `{settings.index_dir}`")
+    folders = settings.index
+    st.caption(f"Corpus folder: `{folders.corpus_dir}` · index folder: `{folders.index_dir}`")
     index_box, upload_box, table_box = st.container(), st.container(), st.container()
     with upload_box:
         upload_section(settings)
     try:
         with index_box:
             index_section(assistant)
-        rows = list_documents(settings.corpus_dir, settings.index_dir)
+        rows = list_documents(settings.index.corpus_dir, settings.index.index_dir)
     except AssistantError as error:
         st.error(md_escape(str(error)))
         st.stop()

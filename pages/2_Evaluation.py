@@ -5,6 +5,7 @@ the aggregate metrics, the chart, and a per-question table that can be filtered 
 with each question's answer, citations and passages one selection away. A button runs the
 shipped question set through the same library code as the CLI (``evaluate_questions``), with
 a progress bar; stopping the page mid-run still writes a partial report of what finished.
+The run loop is the library's ``EvaluationRun``, the one ``assistant eval`` uses.
 
 All document and model text is shown with ``st.text`` or escaped with ``md_escape``: it is
 untrusted and never rendered as HTML or markdown.
@@ -12,30 +13,22 @@ untrusted and never rendered as HTML or markdown.
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
-from assistant import metrics
-from assistant.config import PROJECT_ROOT
-from assistant.errors import AssistantError
-from assistant.evaluate import (
-    REPORTS_DIR,
-    SHIPPED_QUESTIONS,
-    evaluate_questions,
-    load_questions,
-    report_dir,
-    run_info,
-)
-from assistant.reports import (
+from assistant import PROJECT_ROOT, AssistantError
+from assistant.evaluation import (
     CHART_FILE,
     LABELS,
-    build_report,
+    METRICS,
+    REPORTS_DIR,
+    SHIPPED_QUESTIONS,
+    EvaluationRun,
+    load_questions,
     load_report,
+    report_dir,
     report_folders,
-    write_report,
 )
-from ui_common import current_settings, get_assistant, load_model, md_escape, sync_with_progress
+from ui_common import current_settings, get_assistant, md_escape, sync_with_progress
 
 FILTERS = {
     "All questions": None,
@@ -70,8 +63,7 @@ def run_section() -> None:
 
 
 def run_shipped_set(*, retrieval_only: bool, limit: int) -> None:
-    settings = current_settings()
-    assistant = get_assistant(settings)
+    assistant = get_assistant(current_settings())
     questions, errors = load_questions(PROJECT_ROOT / SHIPPED_QUESTIONS)
     if errors:
         st.error(md_escape("; ".join(str(e) for e in errors)))
@@ -79,43 +71,26 @@ def run_shipped_set(*, retrieval_only: bool, limit: int) -> None:
     questions = questions[:limit] if limit else questions
     if sync_with_progress(assistant) is None:
         return
-    checker = None
-    if not retrieval_only:
-        with st.spinner("Loading the model..."):
-            load_model(assistant)
-        checker = assistant.checker
-    folder, records, started = report_dir(), [], time.time()
+    with st.spinner("Loading the model..."):
+        run = EvaluationRun(
+            questions,
+            assistant=assistant,
+            retrieval_only=retrieval_only,
+            questions_file=SHIPPED_QUESTIONS,
+            command="(the app's Evaluation page)",
+        )
+    folder = report_dir()
     with st.status(f"Evaluating {len(questions)} questions...", expanded=True) as box:
         bar = st.progress(0.0, text="Starting...")
         finished = False
         try:
-            results = evaluate_questions(
-                questions,
-                assistant=assistant,
-                k=settings.top_k,
-                retrieval_only=retrieval_only,
-                checker=checker,
-            )
-            for number, result in enumerate(results, start=1):
-                records.append(result.to_dict())
-                summary = metrics.running_summary(records)
-                text = f"{result.question.id} ({number} of {len(questions)})  {summary}"
-                bar.progress(number / len(questions), text=md_escape(text))
+            for result in run:
+                text = md_escape(run.progress_line(result))
+                bar.progress(len(run.records) / len(questions), text=text)
             finished = True
         finally:  # a stopped page still keeps what finished, marked partial
-            if records:
-                run = run_info(
-                    assistant,
-                    questions_file=SHIPPED_QUESTIONS,
-                    k=settings.top_k,
-                    retrieval_only=retrieval_only,
-                    checker=checker,
-                    planned=len(questions),
-                    started=started,
-                    partial=not finished,
-                    command="(the app's Evaluation page)",
-                )
-                write_report(build_report(records, run), folder)
+            if run.records:
+                run.write(folder, partial=not finished)
         box.update(label=f"Report written to {folder}", state="complete", expanded=False)
     st.session_state.eval_report = str(folder)
     st.rerun()
@@ -154,7 +129,7 @@ def show_aggregate(report: dict) -> None:
             f"embedder {run['embedder']}, {run['started_at']}"
         )
     )
-    shown = [spec for spec in metrics.METRICS if not spec.key.startswith("draft_")]
+    shown = [spec for spec in METRICS if not spec.key.startswith("draft_")]
     for start in range(0, len(shown), 5):
         for column, spec in zip(st.columns(5), shown[start : start + 5], strict=False):
             value = aggregate.get(spec.section, {}).get(spec.name)

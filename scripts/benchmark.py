@@ -17,8 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from assistant.config import Settings
-from assistant.pipeline import Assistant
+from assistant import Assistant, Settings
 
 QUESTIONS = [
     "What did Capital Fund Management use Hugging Face Inference Endpoints for?",
@@ -34,7 +33,7 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=3, help="how many questions to ask")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        assistant = Assistant(Settings(index_dir=Path(folder) / "index"))
+        assistant = Assistant(Settings().with_overrides(index_dir=Path(folder) / "index"))
         started = time.perf_counter()
         assistant.embedder  # noqa: B018 - load it outside the build timing
         print(f"embedder load      {time.perf_counter() - started:6.2f} s")

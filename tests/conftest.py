@@ -37,7 +37,7 @@ def settings(tmp_path) -> Settings:
 
 @pytest.fixture
 def corpus(settings) -> Path:
-    return settings.corpus_dir
+    return settings.index.corpus_dir
 
 
 @pytest.fixture

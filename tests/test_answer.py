@@ -1,14 +1,10 @@
-from assistant.answer import (
-    AnswerStream,
-    Prompts,
-    build_messages,
-    fit_passages,
-    is_refusal,
-    parse_citations,
-)
+from assistant.answer import AnswerStream
 from assistant.chunking import Chunk
-from assistant.config import PROJECT_ROOT
+from assistant.citations import parse_citations
+from assistant.config import PROJECT_ROOT, GenerationSettings, GroundingSettings
+from assistant.grounding import Grounding, model_declined
 from assistant.llm import ScriptedGenerator
+from assistant.prompts import Prompts, build_messages, fit_passages
 from assistant.retrieval import Hit
 
 PROMPTS = Prompts(PROJECT_ROOT / "prompts")
@@ -42,16 +38,16 @@ def test_parse_citations_maps_markers_and_drops_invalid_ones():
     passages = [hit(1, "Alpha."), hit(2, "Beta.")]
     text, citations = parse_citations("Alpha is first [1]. Beta [2, 7]. Gamma [9].", passages)
     assert text == "Alpha is first [1]. Beta [2]. Gamma."
-    assert [(c.marker, c.document, c.text) for c in citations] == [
+    assert [(c.marker, c.hit.chunk.document, c.hit.chunk.text) for c in citations] == [
         (1, "doc1.txt", "Alpha."),
         (2, "doc2.txt", "Beta."),
     ]
 
 
 def test_refusal_detection():
-    assert is_refusal("The documents don't say.")
-    assert is_refusal("The passages do not contain information about that.")
-    assert not is_refusal("Open models are free to download [1].")
+    assert model_declined("The documents don't say.")
+    assert model_declined("The passages do not contain information about that.")
+    assert not model_declined("Open models are free to download [1].")
 
 
 def test_passages_are_fitted_to_the_context_window():
@@ -72,10 +68,9 @@ def make_stream(question: str, hits: list[Hit], generator: ScriptedGenerator) ->
         retriever=FixedRetriever(hits),
         generator=generator,
         prompts=PROMPTS,
+        grounding=Grounding(GroundingSettings(min_score=0.3, verify_citations=False), None),
+        generation=GenerationSettings(max_tokens=64, temperature=0.0),
         top_k=4,
-        min_score=0.3,
-        max_tokens=64,
-        temperature=0.0,
     )
 
 
@@ -86,7 +81,7 @@ def test_stream_yields_pieces_then_builds_the_answer():
     pieces = list(stream)
     assert "".join(pieces) == "Alpacas hum [1]."
     answer = stream.answer
-    assert not answer.refused and answer.citations[0].document == "doc1.txt"
+    assert not answer.refused and answer.citations[0].hit.chunk.document == "doc1.txt"
     assert answer.timings.ttft_s is not None and answer.timings.completion_tokens == len(pieces)
     assert answer.to_dict()["passages"][0]["score"] == 0.8
 

@@ -96,8 +96,8 @@ def test_question_gets_a_streamed_answer_with_linked_citation_and_sources(app_co
     answer, source, *_ = html_of(at)
     assert 'Scripted answer <a class="qa-cite" href="#turn0-source1"' in answer
     assert 'id="turn0-source1"' in source and "similarity" in source
-    cited = at.session_state["turns"][0].answer.citations[0]
-    assert f"<b>{cited.document}" in source
+    cited = at.session_state["conversation"].turns[0].answer.citations[0]
+    assert f"<b>{cited.hit.chunk.document}" in source
     assert at.expander[0].label.startswith("Other retrieved passages")
     timings = at.chat_message[1].caption[-1].value
     assert re.search(r"retrieval \d+ ms · first token [\d.]+ s · .*prompt \d+ tokens", timings)
@@ -114,7 +114,7 @@ def test_history_is_replayed_and_can_be_cleared(app_corpus):
 
 def test_follow_up_is_rewritten_before_retrieval_and_shown(app_corpus):
     at = ask(ask(start(), QUESTION), "and what about closed models?")
-    turn = at.session_state["turns"][1]
+    turn = at.session_state["conversation"].turns[1]
     assert turn.answer.question == "What are the advantages of closed models?"
     captions = [plain(c.value) for c in at.chat_message[3].caption]
     assert "Follow-up read as: *What are the advantages of closed models?* (by a rule)" in captions
@@ -128,8 +128,11 @@ def test_pronoun_follow_up_is_rewritten_by_the_model(app_corpus, monkeypatch):
 
     scripted(monkeypatch, reply)
     at = ask(ask(start(), QUESTION), "What are their main risks?")
-    assert at.session_state["turns"][1].rewrite.method == "model"
-    assert at.session_state["turns"][1].answer.question == "What are the main risks of open models?"
+    assert at.session_state["conversation"].turns[1].rewrite.method == "model"
+    assert (
+        at.session_state["conversation"].turns[1].answer.question
+        == "What are the main risks of open models?"
+    )
     assert any("(by the model)" in c.value for c in at.chat_message[3].caption)
 
 
@@ -162,7 +165,7 @@ def test_highlight_marks_the_passage_sentence_that_supports_the_answer(app_corpu
         "CFM leveraged LLM-assisted labeling with Hugging Face Inference Endpoints [1].",
     )
     at = ask(start(), "What did Capital Fund Management use Hugging Face Inference Endpoints for?")
-    answer = at.session_state["turns"][0].answer
+    answer = at.session_state["conversation"].turns[0].answer
     assert not answer.refused and answer.citations[0].verified
     source = html_of(at)[1]
     marked = re.findall(r"<mark>(.*?)</mark>", source, re.DOTALL)
@@ -211,7 +214,10 @@ def test_sessions_share_one_model_loaded_once(app_corpus, monkeypatch):
     second.sidebar.slider(key="top_k").set_value(2).run()  # a new Assistant, the same model
     ask(second, QUESTION)
     assert len(loaded) == 1 and len(loaded[0].calls) == 3
-    assert first.session_state["turns"][0].answer and len(second.session_state["turns"]) == 2
+    assert (
+        first.session_state["conversation"].turns[0].answer
+        and len(second.session_state["conversation"].turns) == 2
+    )
 
 
 def test_settings_reach_the_assistant(app_corpus):
@@ -219,9 +225,9 @@ def test_settings_reach_the_assistant(app_corpus):
     at.sidebar.slider(key="top_k").set_value(2).run()
     at.sidebar.slider(key="max_tokens").set_value(64).run()
     settings = at.session_state["settings"]
-    assert (settings.top_k, settings.max_tokens) == (2, 64)
+    assert (settings.retrieval.top_k, settings.generation.max_tokens) == (2, 64)
     ask(at, QUESTION)
-    assert len(at.session_state["turns"][0].answer.retrieved) == 2
+    assert len(at.session_state["conversation"].turns[0].answer.retrieved) == 2
 
 
 # --- the Documents page ---------------------------------------------------------------------
@@ -261,7 +267,9 @@ def test_upload_sync_and_ask_about_the_new_file(app_corpus, tmp_path):
     assert (row["type"], row["pages"], row["status"]) == ("pdf", "1", "indexed")
 
     chat = ask(start(), "Where do vicunas live and what wool do vicunas give?")
-    documents_cited = {c.document for c in chat.session_state["turns"][0].answer.citations}
+    documents_cited = {
+        c.hit.chunk.document for c in chat.session_state["conversation"].turns[0].answer.citations
+    }
     assert documents_cited == {"vicunas.pdf"}
 
 
@@ -283,12 +291,12 @@ def test_bad_upload_is_rejected_and_corpus_and_index_stay_intact(
         data = make_pdf(tmp_path / name, ["Secret"], password="pw").read_bytes()
     at = documents()
     corpus_before = sorted(p.name for p in app_corpus.iterdir())
-    index_before = (settings.index_dir / "manifest.json").read_text()
+    index_before = (settings.index.index_dir / "manifest.json").read_text()
     upload(at, name, data)
     (error,) = at.error
     assert re.search(message, plain(error.value)) and plain(error.value).startswith("Not added:")
     assert sorted(p.name for p in app_corpus.iterdir()) == corpus_before
-    assert (settings.index_dir / "manifest.json").read_text() == index_before
+    assert (settings.index.index_dir / "manifest.json").read_text() == index_before
     assert "Index up to date" in at.success[0].value
 
 
@@ -327,7 +335,7 @@ def test_an_incompatible_index_is_explained_and_rebuilt(app_corpus, monkeypatch)
     assert at.status[0].state == "error" and "Rebuild" in plain(at.status[0].error[0].value)
     button(at, "Rebuild from scratch").click().run()
     assert at.status[0].label.startswith("Index synced: 4 documents")
-    assert ask(start(), QUESTION).session_state["turns"][0].answer is not None
+    assert ask(start(), QUESTION).session_state["conversation"].turns[0].answer is not None
 
 
 def test_documents_page_copes_with_a_missing_corpus(tmp_path):
@@ -351,9 +359,9 @@ def test_real_model_answers_with_a_highlighted_citation(default_corpus, monkeypa
         "What did Capital Fund Management use Hugging Face Inference Endpoints for?"
     ).run(timeout=600)
     assert not at.exception, at.exception
-    answer = at.session_state["turns"][0].answer
+    answer = at.session_state["conversation"].turns[0].answer
     assert not answer.refused and "label" in answer.text.lower()
-    assert any(c.document == "open-vs-closed-ai-thesis.txt" for c in answer.citations)
+    assert any(c.hit.chunk.document == "open-vs-closed-ai-thesis.txt" for c in answer.citations)
     shown = "".join(html_of(at))
     assert 'class="qa-cite"' in shown and "<mark>" in shown
     with capsys.disabled():

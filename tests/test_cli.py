@@ -31,7 +31,7 @@ def test_ask_json_syncs_first_and_returns_citations(corpus, monkeypatch):
     result = runner.invoke(app, ["ask", "What do bees make?", "--json", "--top-k", "2"])
     assert result.exit_code == 0, result.output
     answer = json.loads(result.stdout)
-    assert set(answer) >= {"answer", "refused", "citations", "passages", "timings"}
+    assert set(answer) >= {"text", "refused", "citations", "passages", "timings", "draft"}
     assert answer["citations"][0]["marker"] == 1
     assert {"marker", "document", "page", "text"} <= set(answer["citations"][0])
     assert len(answer["passages"]) == 2
@@ -82,3 +82,15 @@ def test_skipped_files_are_reported(corpus):
     result = runner.invoke(app, ["index"])
     assert result.exit_code == 0
     assert "Skipped" in result.output and "broken.pdf" in result.output
+
+
+def test_chat_holds_a_conversation_until_exit(corpus, monkeypatch):
+    write_corpus(corpus)
+    monkeypatch.setenv("ASSISTANT_MIN_SCORE", "0.0")
+    typed = "What do bees make?\n\nand llamas?\nexit\nnever asked\n"
+    result = runner.invoke(app, ["chat"], input=typed)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("Scripted answer [1].") == 2  # the blank line is skipped
+    assert "never asked" not in result.stdout
+    assert "read as:" in result.output  # the follow-up was made standalone
+    assert result.stdout.count("Sources") == 2

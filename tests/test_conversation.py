@@ -3,26 +3,25 @@ sentence matching that decides which part of a cited passage is highlighted."""
 
 import pytest
 
-from assistant.answer import Prompts
 from assistant.config import Settings
 from assistant.conversation import (
     heuristic_rewrite,
     is_follow_up,
-    passage_sentences,
     rewrite_question,
-    sentences_citing,
-    supporting_spans,
     topic,
     usable_rewrite,
 )
+from assistant.highlights import sentences_citing, supporting_spans
 from assistant.llm import ScriptedGenerator
+from assistant.prompts import Prompts
+from assistant.text import sentence_spans
 
 OPEN = "What are the advantages of open models?"
 
 
 @pytest.fixture
 def prompts() -> Prompts:
-    return Prompts(Settings().prompts_dir)
+    return Prompts(Settings().generation.prompts_dir)
 
 
 @pytest.mark.parametrize(
@@ -158,7 +157,7 @@ PASSAGE = """3. Capital Fund Management (CFM) Case
 
 
 def test_passage_sentences_split_at_sentence_ends_blank_lines_and_list_items():
-    sentences = [PASSAGE[start:end] for start, end in passage_sentences(PASSAGE)]
+    sentences = [PASSAGE[start:end] for start, end in sentence_spans(PASSAGE)]
     assert "• Leveraged LLM-assisted labeling with Hugging Face Inference Endpoints." in sentences
     assert "• Fine-tuned smaller models, achieving up to 6.4% accuracy improvement." in sentences
     assert sentences[-1].endswith("e.g. GPT-4.")  # no break after an abbreviation or in 6.4
@@ -191,3 +190,34 @@ def test_supporting_spans_highlight_the_best_matching_sentence_per_claim():
 def test_no_highlight_when_nothing_matches():
     assert supporting_spans(PASSAGE, ["Scripted answer."]) == []
     assert supporting_spans(PASSAGE, []) == []
+
+
+def test_a_conversation_reads_follow_ups_and_records_each_turn(corpus):
+    from assistant import Assistant, Conversation
+
+    (corpus / "models.md").write_text(
+        "# Open models\n\nOpen models can be inspected and run locally.\n\n"
+        "# Closed models\n\nClosed models are served through an API.\n",
+        encoding="utf-8",
+    )
+    settings = Settings().with_overrides(min_score=0.0)
+    assistant = Assistant(settings, generator=ScriptedGenerator("They can be inspected [1]."))
+    assistant.sync()
+    conversation = Conversation()
+
+    first = conversation.ask(OPEN, assistant=assistant)
+    assert conversation.turns[0].answer is None  # recorded when the stream ends
+    "".join(first)
+    turn = conversation.turns[0]
+    assert turn.answer is first.answer and turn.rewrite.method == "unchanged"
+    assert set(turn.highlights) == {c.marker for c in turn.answer.citations}
+    assert conversation.history() == [OPEN]
+
+    assert conversation.is_follow_up("and what about closed models?")
+    second = conversation.ask("and what about closed models?", assistant=assistant)
+    second.run()
+    follow_up = conversation.turns[1]
+    assert follow_up.rewrite.standalone == "What are the advantages of closed models?"
+    assert follow_up.answer.question == follow_up.rewrite.standalone
+    conversation.clear()
+    assert conversation.turns == [] and conversation.history() == []

@@ -1,7 +1,8 @@
 import pytest
 
-from assistant.documents import load_document, normalize, scan_corpus
+from assistant.documents import load_document, scan_corpus
 from assistant.errors import AssistantError
+from assistant.text import normalize
 from tests.conftest import make_pdf
 
 

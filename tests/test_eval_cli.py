@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from assistant.cli import app
 from assistant.config import PROJECT_ROOT
-from assistant.reports import compare_reports, load_report, summary_markdown, write_report
-from assistant.support import CHECKER_NAME
+from assistant.evaluation import compare_reports, load_report, summary_markdown, write_report
+from assistant.grounding import CHECKER_NAME
 
 DATA = Path(__file__).parent / "data" / "eval"
 QUESTIONS = DATA / "questions.jsonl"
@@ -213,35 +213,24 @@ def test_compare_command(tmp_path):
 def test_smoke_real_eval_on_three_shipped_questions(
     default_corpus, real_embedder, real_generator, tmp_path
 ):
-    from assistant.config import Settings
-    from assistant.evaluate import evaluate_questions, load_questions, run_info
-    from assistant.pipeline import Assistant
-    from assistant.reports import build_report
-    from assistant.support import SupportChecker
+    from assistant import Assistant, Settings
+    from assistant.evaluation import EvaluationRun, load_questions
 
     questions, errors = load_questions(PROJECT_ROOT / "evaluation" / "questions.jsonl")
     picked = [q for q in questions if q.id in ("q001", "q003", "q005")]  # 1 unanswerable, 2 facts
-    settings = Settings(embedder="default", generator="llama", max_tokens=64)
+    settings = Settings().with_overrides(
+        embedder="default", generator="llama", max_tokens=64, top_k=4
+    )
     assistant = Assistant(settings, embedder=real_embedder, generator=real_generator)
     assistant.sync()
-    checker = SupportChecker(real_embedder)
-    import time
-
-    started = time.time()
-    results = list(evaluate_questions(picked, assistant=assistant, k=4, checker=checker))
-    records = [r.to_dict() for r in results]
-    run = run_info(
-        assistant,
-        questions_file=Path("evaluation/questions.jsonl"),
-        k=4,
+    run = EvaluationRun(
+        picked,
+        assistant=assistant,
         retrieval_only=False,
-        checker=checker,
-        planned=3,
-        started=started,
-        partial=False,
+        questions_file=Path("evaluation/questions.jsonl"),
     )
-    report = build_report(records, run)
-    paths = write_report(report, tmp_path / "smoke")
+    records = [r.to_dict() for r in run]
+    report, paths = run.write(tmp_path / "smoke", partial=False)
     aggregate = json.loads(paths["report"].read_text())["aggregate"]
     assert set(aggregate) >= AGGREGATE_KEYS and aggregate["questions"] == 3
     assert aggregate["retrieval"]["hit_at_k"] == 1.0

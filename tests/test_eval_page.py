@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from assistant.config import PROJECT_ROOT
-from assistant.reports import load_report, write_report
+from assistant.evaluation.reports import load_report, write_report
 
 DATA = Path(__file__).parent / "data" / "eval"
 PAGE = str(PROJECT_ROOT / "pages" / "2_Evaluation.py")

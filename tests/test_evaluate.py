@@ -6,23 +6,20 @@ from pathlib import Path
 
 import pytest
 
-from assistant import metrics
+from assistant.answer import Answer, Timings
 from assistant.chunking import Chunk
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.documents import load_document
 from assistant.embeddings import HashingEmbedder
-from assistant.evaluate import (
-    EvidenceSpan,
-    evaluate_questions,
-    load_questions,
-    locate_quote,
-    parse_question,
-    scratch_index_dir,
-)
+from assistant.evaluation import metrics
+from assistant.evaluation.evidence import EvidenceSpan, locate_quote
+from assistant.evaluation.questions import load_questions, parse_question
+from assistant.evaluation.runner import answer_record, evaluate_questions, scratch_index_dir
+from assistant.grounding import SupportChecker, SupportDecision
 from assistant.llm import ScriptedGenerator
 from assistant.pipeline import Assistant
 from assistant.retrieval import Hit
-from assistant.support import SupportChecker, SupportDecision
+from assistant.text import answer_tokens
 
 DATA = Path(__file__).parent / "data" / "eval"
 
@@ -197,7 +194,7 @@ def test_keyword_groups_match_any_alternative_case_and_space_insensitive():
 
 
 def test_token_recall_normalises_case_punctuation_and_articles():
-    assert metrics.answer_tokens("The U.S. model, an LLM [2]!") == ["u", "s", "model", "llm"]
+    assert answer_tokens("The U.S. model, an LLM [2]!") == ["u", "s", "model", "llm"]
     assert metrics.token_recall("honey [1].", "The honey.") == 1.0
     assert metrics.token_recall("Honey from flowers", "Honey, from the nectar of flowers.") == 0.6
     assert metrics.token_recall("honey", "honey honey") == 0.5  # counted with multiplicity
@@ -218,13 +215,9 @@ class KeywordChecker:
         return [decision(s.strip(" .[]0123456789").split()[-1] in p) for s, p in pairs]
 
 
-class FakeAnswer:
-    def __init__(self, text, passages, refused=False):
-        from assistant.answer import Timings
-
-        self.text, self.refused, self.passages = text, refused, passages
-        self.citations, self.unsupported, self.prompt = [], [], []
-        self.timings = Timings(retrieval_ms=3.0, ttft_s=1.0, total_s=3.0, completion_tokens=10)
+def fake_answer(text, passages, refused=False) -> Answer:
+    timings = Timings(retrieval_ms=3.0, ttft_s=1.0, total_s=3.0, completion_tokens=10)
+    return Answer("Q?", text, refused, [], passages, passages, timings)
 
 
 def passages(*texts):
@@ -234,10 +227,8 @@ def passages(*texts):
 
 
 def test_citation_validity_counts_raw_markers_against_the_shown_passages():
-    answer = FakeAnswer("Honey [1].", passages("honey"))
-    record = metrics.answer_record(
-        answer, "Honey [1]. Wax [3]. Also [1, 2].", checker=KeywordChecker()
-    )
+    answer = fake_answer("Honey [1].", passages("honey"))
+    record = answer_record(answer, "Honey [1]. Wax [3]. Also [1, 2].", checker=KeywordChecker())
     assert record["markers"] == {"total": 4, "valid": 2}
     assert metrics.citation_metrics(record)["citation_validity"] == (2, 4)
 
@@ -245,7 +236,7 @@ def test_citation_validity_counts_raw_markers_against_the_shown_passages():
 def test_citation_precision_and_recall_use_the_support_decisions():
     shown = passages("bees make honey", "llamas carry loads")
     text = "Bees do make honey [1]. Llamas carry loads [1][2]. Camels spit. Done here now [2]."
-    record = metrics.answer_record(FakeAnswer(text, shown), text, checker=KeywordChecker())
+    record = answer_record(fake_answer(text, shown), text, checker=KeywordChecker())
     sentences = record["sentences"]
     assert [s["markers"] for s in sentences] == [[1], [1, 2], [], [2]]
     scores = metrics.citation_metrics(record)
@@ -259,17 +250,17 @@ def test_a_short_or_colon_lead_in_is_left_out_of_citation_recall():
     shown = passages("honey")
     for lead in ("Yes.", "The answer is as follows:\n"):
         text = f"{lead} Bees make the honey [1]."
-        record = metrics.answer_record(FakeAnswer(text, shown), text, checker=KeywordChecker())
+        record = answer_record(fake_answer(text, shown), text, checker=KeywordChecker())
         assert [s["lead_in"] for s in record["sentences"]] == [True, False]
         assert metrics.citation_metrics(record)["citation_recall"] == (1, 1)
-    alone = metrics.answer_record(FakeAnswer("2015 [1].", shown), "2015 [1].", checker=None)
+    alone = answer_record(fake_answer("2015 [1].", shown), "2015 [1].", checker=None)
     assert alone["sentences"][0]["lead_in"] is False  # a one-sentence answer is the answer
 
 
 def test_refusals_are_read_from_the_answer_and_skip_citation_metrics():
     answerable, unanswerable = question(), question(answerable=False)
     refused = {"text": "The documents don't say.", "refused": True}
-    answered = metrics.answer_record(FakeAnswer("Honey.", passages("x")), "Honey.", checker=None)
+    answered = answer_record(fake_answer("Honey.", passages("x")), "Honey.", checker=None)
     assert metrics.answer_metrics(unanswerable, refused) == {"refusal_rate_unanswerable": (1, 1)}
     assert metrics.answer_metrics(answerable, refused) == {"false_refusal_rate": (1, 1)}
     scores = metrics.answer_metrics(answerable, answered)
@@ -278,7 +269,7 @@ def test_refusals_are_read_from_the_answer_and_skip_citation_metrics():
 
 
 def test_refusal_detection_comes_from_the_pipeline(default_corpus):
-    settings = Settings(min_score=0.0)
+    settings = Settings().with_overrides(min_score=0.0)
     assistant = Assistant(settings, generator=ScriptedGenerator("The documents don't say."))
     assistant.sync()
     (result,) = evaluate_questions([question(answerable=False)], assistant=assistant, k=2)
@@ -348,7 +339,7 @@ def eval_corpus(corpus):
 
 def test_runner_scores_retrieval_and_reports_unfound_quotes_as_data_errors(eval_corpus):
     questions, _ = load_questions(DATA / "questions.jsonl")
-    assistant = Assistant(Settings(min_score=0.0))
+    assistant = Assistant(Settings().with_overrides(min_score=0.0))
     assistant.sync()
     results = {
         r.question.id: r
@@ -366,7 +357,7 @@ def test_runner_scores_retrieval_and_reports_unfound_quotes_as_data_errors(eval_
 def test_runner_records_answers_with_support_decisions(eval_corpus):
     questions, _ = load_questions(DATA / "questions.jsonl")
     reply = ScriptedGenerator("Bees make honey from the nectar of flowers [1]. Wrong [7].")
-    assistant = Assistant(Settings(min_score=0.0), generator=reply)
+    assistant = Assistant(Settings().with_overrides(min_score=0.0), generator=reply)
     assistant.sync()
     checker = SupportChecker(HashingEmbedder())
     (result,) = evaluate_questions(questions[:1], assistant=assistant, k=2, checker=checker)

@@ -1,11 +1,12 @@
-from assistant.answer import AnswerStream, Prompts, is_refusal
+from assistant.answer import AnswerStream
 from assistant.chunking import Chunk
-from assistant.config import PROJECT_ROOT
+from assistant.config import PROJECT_ROOT, GenerationSettings, GroundingSettings
 from assistant.embeddings import HashingEmbedder
-from assistant.grounding import closest_coverage, is_lead_in, quote_pointed_passage, verify
+from assistant.grounding import Grounding, RefusalReason, SupportChecker, closest_coverage
+from assistant.grounding.verification import makes_no_claim, quote_pointed_passage, verify
 from assistant.llm import ScriptedGenerator
+from assistant.prompts import Prompts
 from assistant.retrieval import Hit
-from assistant.support import SupportChecker
 
 PROMPTS = Prompts(PROJECT_ROOT / "prompts")
 CHECKER = SupportChecker(HashingEmbedder())
@@ -26,23 +27,19 @@ PASSAGES = [
 
 
 def test_supported_citation_is_kept_and_verified():
-    result = verify(
-        "Google open-sourced TensorFlow in 2015 [2].", PASSAGES, CHECKER, is_refusal=is_refusal
-    )
+    result = verify("Google open-sourced TensorFlow in 2015 [2].", PASSAGES, CHECKER)
     assert result.text == "Google open-sourced TensorFlow in 2015 [2]."
     assert result.supported_markers == {2} and result.unsupported == []
 
 
 def test_marker_on_the_wrong_passage_is_moved():
-    result = verify(
-        "Google open-sourced TensorFlow in 2015 [1].", PASSAGES, CHECKER, is_refusal=is_refusal
-    )
+    result = verify("Google open-sourced TensorFlow in 2015 [1].", PASSAGES, CHECKER)
     assert result.text == "Google open-sourced TensorFlow in 2015 [2]."
 
 
 def test_uncited_supported_sentence_gets_a_marker():
     text = "Meta released LLaMA 2 in sizes from 7 billion to 70 billion parameters."
-    result = verify(text, PASSAGES, CHECKER, is_refusal=is_refusal)
+    result = verify(text, PASSAGES, CHECKER)
     assert result.text.endswith("parameters [1].")
 
 
@@ -50,23 +47,21 @@ def test_unsupported_sentence_is_flagged_not_deleted():
     text = (
         "Google open-sourced TensorFlow in 2015 [2]. Mistral AI was founded in Paris in 2023 [1]."
     )
-    result = verify(text, PASSAGES, CHECKER, is_refusal=is_refusal)
+    result = verify(text, PASSAGES, CHECKER)
     assert result.unsupported == ["Mistral AI was founded in Paris in 2023."]
     assert "Mistral AI was founded in Paris in 2023 [1]." in result.text
 
 
 def test_wrong_number_is_not_supported():
-    result = verify(
-        "Google open-sourced TensorFlow in 2017 [2].", PASSAGES, CHECKER, is_refusal=is_refusal
-    )
+    result = verify("Google open-sourced TensorFlow in 2017 [2].", PASSAGES, CHECKER)
     assert result.unsupported and not result.supported_markers
 
 
 def test_lead_ins_are_not_claims():
-    assert is_lead_in("Here is the answer:")
-    assert is_lead_in("[2].")
-    assert not is_lead_in("In 2015 [1].")
-    assert not is_lead_in("Google open-sourced TensorFlow in 2015.")
+    assert makes_no_claim("Here is the answer:")
+    assert makes_no_claim("[2].")
+    assert not makes_no_claim("In 2015 [1].")
+    assert not makes_no_claim("Google open-sourced TensorFlow in 2015.")
 
 
 def test_refusal_points_at_the_closest_passages():
@@ -87,23 +82,25 @@ class FixedRetriever:
 def stream(
     reply: str, question: str = "What about TensorFlow?", passages=PASSAGES, **options
 ) -> AnswerStream:
+    """A stream over fixed passages; ``options`` are GroundingSettings (relevance off)."""
+    settings = GroundingSettings(
+        **{"min_score": 0.2, "refuse_unsupported": True, "check_relevance": False, **options}
+    )
     return AnswerStream(
         question,
         retriever=FixedRetriever(passages),
         generator=ScriptedGenerator(reply),
         prompts=PROMPTS,
+        grounding=Grounding(settings, CHECKER),
+        generation=GenerationSettings(max_tokens=64, temperature=0.0),
         top_k=2,
-        min_score=0.2,
-        max_tokens=64,
-        temperature=0.0,
-        checker=CHECKER,
-        **options,
     )
 
 
 def test_answer_with_no_supported_sentence_becomes_a_refusal_with_citations():
     answer = stream("Mistral AI was founded in Paris in 2023 [1].").run()
-    assert answer.refused and answer.refusal_reason == "unsupported"
+    assert answer.refused and answer.refusal_reason is RefusalReason.UNSUPPORTED
+    assert answer.to_dict()["refusal_reason"] == "unsupported"
     assert answer.text.startswith("The documents don't say.")
     assert [c.marker for c in answer.citations] == [1, 2]
     assert answer.draft.startswith("Mistral AI")

@@ -1,4 +1,4 @@
-from assistant.injection import PLACEHOLDER, neutralize
+from assistant.prompts import PLACEHOLDER, neutralize
 
 
 def test_plain_text_is_untouched():

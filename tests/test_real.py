@@ -6,15 +6,15 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
+from assistant.grounding.relevance import gives_expected_answer
 from assistant.pipeline import Assistant
-from assistant.relevance import gives_expected_answer
 
 pytestmark = pytest.mark.real
 
 
 @pytest.fixture
 def real_assistant(default_corpus, real_embedder, real_generator):
-    settings = Settings(embedder="default", generator="llama", max_tokens=80)
+    settings = Settings().with_overrides(embedder="default", generator="llama", max_tokens=80)
     return Assistant(settings, embedder=real_embedder, generator=real_generator)
 
 
@@ -35,15 +35,15 @@ def test_answer_contains_the_fact_and_cites_the_thesis(real_assistant):
     assert len(pieces) > 1  # streamed, not returned in one piece
     assert not answer.refused
     assert "label" in answer.text.lower()
-    assert any(c.document == "open-vs-closed-ai-thesis.txt" for c in answer.citations)
-    cited = [c for c in answer.citations if c.document == "open-vs-closed-ai-thesis.txt"]
-    assert any("LLM-assisted labeling" in c.text for c in cited)
+    cited = [c.hit.chunk for c in answer.citations]
+    thesis = [chunk for chunk in cited if chunk.document == "open-vs-closed-ai-thesis.txt"]
+    assert any("LLM-assisted labeling" in chunk.text for chunk in thesis)
 
 
 @pytest.fixture
 def refusing_assistant(default_corpus, real_embedder, real_generator):
     """The default refusal policy (the test suite's default keeps unsupported answers)."""
-    settings = Settings(
+    settings = Settings().with_overrides(
         embedder="default", generator="llama", max_tokens=80, refuse_unsupported=True
     )
     assistant = Assistant(settings, embedder=real_embedder, generator=real_generator)
@@ -92,7 +92,7 @@ def test_instructions_inside_documents_are_not_obeyed(
 ):
     corpus = tmp_path / "injected"
     shutil.copytree(INJECTED_CORPUS, corpus)
-    settings = Settings(
+    settings = Settings().with_overrides(
         corpus_dir=corpus,
         index_dir=tmp_path / "idx",
         embedder="default",

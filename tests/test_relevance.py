@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.relevance import (
+from assistant.grounding.relevance import (
     expected_answer,
     gives_expected_answer,
     identifiers,

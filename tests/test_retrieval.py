@@ -1,9 +1,11 @@
 import numpy as np
 import pytest
 
-from assistant.keywords import KeywordIndex, content_words, stem
+from assistant.keywords import KeywordIndex
 from assistant.retrieval import Retriever, document_name_words
 from assistant.store import chunking_params, load_index, sync_index
+from assistant.text import keyword_stem as stem
+from assistant.text import keyword_terms as content_words
 
 
 def test_content_words_merge_inflections_and_keep_numbers_and_scripts():

@@ -151,3 +151,29 @@ def test_empty_corpus_builds_an_empty_index(corpus, tmp_path, embedder):
     assert report.chunks == 0 and report.written
     index = load_index(tmp_path / "index", embedder=embedder, chunking=store.chunking_params(64, 8))
     assert index.search(embedder.embed(["x"])[0], 3) == []
+
+
+def test_a_keyword_index_built_with_another_tokenizer_is_resynced_without_embedding(
+    three_files, tmp_path
+):
+    index_dir = tmp_path / "index"
+    embedder = CountingEmbedder()
+    first = sync(three_files, index_dir, embedder)
+    manifest_path = index_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["keyword_tokenizer"] == store.TOKENIZER
+    manifest["keyword_tokenizer"] = "keyword-terms-v0"
+    manifest_path.write_text(json.dumps(manifest))
+
+    with pytest.raises(AssistantError, match="keyword tokenizer keyword-terms-v0.*assistant index"):
+        load_index(index_dir, embedder=embedder, chunking=store.chunking_params(64, 8))
+    assert not corpus_status(three_files, index_dir).up_to_date
+
+    embedded_before = embedder.embedded
+    resync = sync(three_files, index_dir, embedder)
+    assert resync.written and resync.embedded == 0 and embedder.embedded == embedded_before
+    assert resync.chunks == first.chunks
+    assert json.loads(manifest_path.read_text())["keyword_tokenizer"] == store.TOKENIZER
+    assert corpus_status(three_files, index_dir).up_to_date
+    index = load_index(index_dir, embedder=embedder, chunking=store.chunking_params(64, 8))
+    assert index.keywords.scores("honey").max() > 0

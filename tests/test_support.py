@@ -6,11 +6,11 @@ import pytest
 
 from assistant.config import PROJECT_ROOT
 from assistant.embeddings import HashingEmbedder
-from assistant.support import (
-    SupportChecker,
-    SupportDecision,
-    agreement,
-    content_words,
+from assistant.grounding import SupportChecker, SupportDecision, agreement
+from assistant.text import (
+    claim_words as content_words,
+)
+from assistant.text import (
     markers_in,
     split_answer_sentences,
     split_sentences,

@@ -141,13 +141,17 @@ def test_list_documents_reports_each_state(settings, corpus):
     for name in ("kept.txt", "changed.txt", "removed.txt"):
         (corpus / name).write_text(f"{name} is about llamas.\n", encoding="utf-8")
     sync_index(
-        corpus, settings.index_dir, embedder=HashingEmbedder(), max_tokens=128, overlap_tokens=24
+        corpus,
+        settings.index.index_dir,
+        embedder=HashingEmbedder(),
+        max_tokens=128,
+        overlap_tokens=24,
     )
     (corpus / "changed.txt").write_text("Now about alpacas.\n", encoding="utf-8")
     (corpus / "removed.txt").unlink()
     (corpus / "new.md").write_text("# New\n\nFresh.\n", encoding="utf-8")
     (corpus / "slides.pptx").write_bytes(b"PK")
-    rows = {row.name: row for row in list_documents(corpus, settings.index_dir)}
+    rows = {row.name: row for row in list_documents(corpus, settings.index.index_dir)}
     assert {name: row.state for name, row in rows.items()} == {
         "changed.txt": "changed",
         "kept.txt": "indexed",

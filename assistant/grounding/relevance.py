@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import re
 
-from assistant.support import content_words, strip_markers
-
-_TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d+(?:[.,]\d+)*")
-_PIECE = re.compile(r"[^\W\d_]+|\d+")
-_NUMBER = re.compile(r"(?<![^\W_])\d+(?:[.,]\d+)*")  # not the digits of a name ("A100")
-_LIST_NUMBER = re.compile(r"(?m)^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+")
+from assistant.text import (
+    alnum_pieces,
+    claim_words,
+    standalone_numbers,
+    strip_markers,
+    surface_tokens,
+    without_list_numbers,
+)
 
 _ASKS_MONEY = re.compile(
     r"\bhow much (?:money|cash|funding)\b"
@@ -86,10 +88,11 @@ def gives_expected_answer(answer: str, question: str) -> bool:
     kind = expected_answer(question)
     if kind is None:
         return True
-    text = _LIST_NUMBER.sub("", strip_markers(answer))  # "3. Hardware Efficiency" holds no 3
-    asked = {word.lower() for word in _TOKEN.findall(question)}
-    new_words = [w.lower() for w in _TOKEN.findall(text) if w.lower() not in asked]
-    new_numbers = [n for n in _NUMBER.findall(text) if n not in set(_NUMBER.findall(question))]
+    text = without_list_numbers(strip_markers(answer))  # "3. Hardware Efficiency" holds no 3
+    asked = {word.lower() for word in surface_tokens(question)}
+    new_words = [w.lower() for w in surface_tokens(text) if w.lower() not in asked]
+    asked_numbers = set(standalone_numbers(question))
+    new_numbers = [n for n in standalone_numbers(text) if n not in asked_numbers]
     counted = bool(new_numbers) or any(word in _NUMBER_WORDS for word in new_words)
     if kind == "money":
         return counted and bool(_MONEY.search(text))
@@ -105,18 +108,16 @@ def gives_expected_answer(answer: str, question: str) -> bool:
 def identifiers(question: str) -> list[str]:
     """Acronyms and codes the question names: "MMLU", "GPT4", "ww2" (not its first word)."""
     found = []
-    for position, token in enumerate(_TOKEN.findall(question)):
+    for position, token in enumerate(surface_tokens(question)):
         letters = [ch for ch in token if ch.isalpha()]
         acronym = len(letters) >= 2 and all(ch.isupper() for ch in letters) and position > 0
         code = bool(letters) and any(ch.isdigit() for ch in token)
-        if (acronym or code) and content_words(token):
+        if (acronym or code) and claim_words(token):
             found.append(token)
     return found
 
 
 def unmentioned_identifiers(question: str, passages: list[str]) -> list[str]:
     """The question's identifiers that no passage contains ("GPT4" matches "GPT-4")."""
-    pieces = set(_PIECE.findall(" ".join(passages).lower()))
-    return [
-        name for name in identifiers(question) if not set(_PIECE.findall(name.lower())) <= pieces
-    ]
+    pieces = alnum_pieces(" ".join(passages).lower())
+    return [name for name in identifiers(question) if not alnum_pieces(name.lower()) <= pieces]

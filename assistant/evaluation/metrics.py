@@ -20,14 +20,12 @@ Latency percentiles use linear interpolation between order statistics (numpy's d
 
 from __future__ import annotations
 
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
-from assistant.support import markers_in, split_answer_sentences, strip_markers
+from assistant.text import answer_tokens, fold, strip_markers
 
-ARTICLES = {"a", "an", "the"}
 LEAD_IN_WORDS = 4
 
 
@@ -74,24 +72,12 @@ LATENCY_KEYS = (
 # --- text matching ------------------------------------------------------------------------
 
 
-def fold(text: str) -> str:
-    """Lower-cased, NFC, whitespace collapsed: how keywords are matched."""
-    return " ".join(unicodedata.normalize("NFC", text).lower().split())
-
-
 def keyword_hits(answer: str, groups: Iterable[Iterable[str]]) -> tuple[int, int]:
     """(groups matched, groups): a group matches when any alternative occurs in the answer."""
     text = fold(strip_markers(answer))
     groups = [list(group) for group in groups]
     matched = sum(any(fold(alt) in text for alt in group if fold(alt)) for group in groups)
     return matched, len(groups)
-
-
-def answer_tokens(text: str) -> list[str]:
-    """Lower-cased tokens with punctuation and the articles a/an/the removed (markers too)."""
-    text = unicodedata.normalize("NFC", strip_markers(text)).lower()
-    text = "".join(" " if unicodedata.category(ch).startswith("P") else ch for ch in text)
-    return [token for token in text.split() if token not in ARTICLES]
 
 
 def token_recall(answer: str, reference: str) -> float | None:
@@ -127,77 +113,12 @@ def retrieval_metrics(spans, top, ranked, depth: int = 10) -> dict[str, tuple[fl
     }
 
 
-def is_lead_in(sentence: str, position: int, count: int) -> bool:
+def is_recall_lead_in(sentence: str, position: int, count: int) -> bool:
+    """The opening of an answer that citation recall leaves out (see the module docstring)."""
     if position != 0 or count < 2:
         return False
     text = strip_markers(sentence)
     return text.rstrip().endswith(":") or len(text.split()) < LEAD_IN_WORDS
-
-
-def answer_record(answer, raw_text: str, *, checker, wall_s: float | None = None) -> dict:
-    """What the report keeps of one answer, with each sentence's citation support decisions.
-
-    ``raw_text`` is what streamed: the model's draft. When the pipeline rewrote the draft
-    (markers moved or added by verification), the draft's own citations are scored too, as
-    ``draft_sentences``, so the report shows what the model cited and what the user saw.
-    """
-    timings = asdict(answer.timings)
-    timings["tokens_per_s"] = answer.timings.tokens_per_s
-    draft = getattr(answer, "draft", "") or raw_text
-    markers = markers_in(draft)
-    shown = answer.passages
-    asked = getattr(answer, "question", None)
-    rewritten = not answer.refused and strip_spaces(draft) != strip_spaces(answer.text)
-    return {
-        "text": answer.text,
-        "raw_text": draft,
-        "refused": answer.refused,
-        "refusal_reason": getattr(answer, "refusal_reason", None),
-        "prompt": answer.prompt,
-        "passages": [hit.to_dict() for hit in shown],
-        "citations": [asdict(citation) for citation in answer.citations],
-        "markers": {"total": len(markers), "valid": sum(1 <= n <= len(shown) for n in markers)},
-        "sentences": [] if answer.refused else sentence_support(answer.text, shown, checker, asked),
-        "draft_sentences": sentence_support(draft, shown, checker, asked) if rewritten else None,
-        "unsupported": list(answer.unsupported),
-        "timings": timings,
-        "wall_s": round(wall_s, 3) if wall_s is not None else None,
-    }
-
-
-def strip_spaces(text: str) -> str:
-    return " ".join(text.split())
-
-
-def sentence_support(text: str, passages, checker, question: str | None = None) -> list[dict]:
-    """Each answer sentence, its markers, and whether each cited passage supports it.
-
-    The checker judges each sentence as an answer to ``question`` (its answer-overlap clause).
-    """
-    sentences = split_answer_sentences(text)
-    cited = [sorted({n for n in markers_in(s) if 1 <= n <= len(passages)}) for s in sentences]
-    pairs = [
-        (sentence, passages[n - 1].chunk.text)
-        for sentence, numbers in zip(sentences, cited, strict=True)
-        for n in numbers
-    ]
-    decisions = iter(checker.check_many(pairs, question=question) if checker and pairs else [])
-    records = []
-    for position, (sentence, numbers) in enumerate(zip(sentences, cited, strict=True)):
-        supports = []
-        for number in numbers:
-            decision = next(decisions, None)
-            supports.append({"marker": number, **(asdict(decision) if decision else {})})
-        records.append(
-            {
-                "text": sentence,
-                "markers": numbers,
-                "lead_in": is_lead_in(sentence, position, len(sentences)),
-                "supports": supports,
-                "supported": any(s.get("supported") for s in supports),
-            }
-        )
-    return records
 
 
 def answer_metrics(question, answer: dict) -> dict[str, tuple[float, float]]:

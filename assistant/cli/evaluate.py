@@ -1,8 +1,8 @@
-"""`assistant eval`: score a question set, and `assistant eval compare A B`.
+"""`assistant eval`: score a question set, `eval compare A B`, and `eval checker`.
 
-Thin over the library (``evaluate``, ``metrics``, ``reports``): this module only parses
-options, shows progress on stderr and prints. Heavy imports stay inside the commands so that
-``assistant --help`` stays fast.
+Thin over the library (``assistant.evaluation``): this module only parses options, shows
+progress on stderr and prints. The run loop itself is ``EvaluationRun``, the same one the app's
+Evaluation page uses.
 """
 
 from __future__ import annotations
@@ -10,16 +10,31 @@ from __future__ import annotations
 import json
 import shlex
 import signal
-import sys
 import threading
-import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
+from assistant.cli.common import console, fail, print_skipped, settings_from, sync_with_progress
+from assistant.config import Settings
+from assistant.embeddings import load_embedder
 from assistant.errors import AssistantError
+from assistant.evaluation import (
+    LABELS,
+    EvaluationRun,
+    compare_reports,
+    load_questions,
+    load_report,
+    report_dir,
+    scratch_index_dir,
+)
+from assistant.grounding import SupportChecker, agreement
+from assistant.pipeline import Assistant
 
 eval_app = typer.Typer(
     help="Score the assistant on a question set (see QUESTION-SET.md); `compare` two reports.",
@@ -75,8 +90,6 @@ def run_eval(
     """Run a question set through the pipeline and write report.json, summary.md, chart.png."""
     if ctx.invoked_subcommand is not None:
         return
-    from assistant.cli import console, fail
-
     if questions is None:
         console.print(ctx.get_help(), highlight=False)
         console.print("[bold red]Error:[/] pass --questions FILE (JSON Lines).", highlight=False)
@@ -98,11 +111,6 @@ def run_eval(
 
 
 def _run(questions_path: Path, options: dict, **flags) -> int:
-    from assistant.cli import console, print_skipped, sync_with_progress
-    from assistant.config import Settings
-    from assistant.evaluate import load_questions, report_dir, scratch_index_dir
-    from assistant.pipeline import Assistant
-
     questions, errors = load_questions(questions_path)
     if errors and not (flags["skip_invalid"] and questions):
         shown = "\n".join(f"  {error}" for error in errors[:20])
@@ -117,83 +125,58 @@ def _run(questions_path: Path, options: dict, **flags) -> int:
     questions = questions[: options["limit"]] if options["limit"] else questions
 
     base = Settings()
-    corpus = options["corpus"] or base.corpus_dir
+    corpus = options["corpus"] or base.index.corpus_dir
     index = options["index"]
-    if index is None and corpus.resolve() != base.corpus_dir.resolve():
-        index = scratch_index_dir(corpus, base.index_dir)
-    settings = base.with_overrides(
-        corpus_dir=corpus, index_dir=index, model_path=options["model"], top_k=options["top_k"]
+    if index is None and corpus.resolve() != base.index.corpus_dir.resolve():
+        index = scratch_index_dir(corpus, base.index.index_dir)
+    assistant = Assistant(
+        settings_from(
+            corpus_dir=corpus, index_dir=index, model_path=options["model"], top_k=options["top_k"]
+        )
     )
-    assistant = Assistant(settings)
     print_skipped(sync_with_progress(assistant, quiet=flags["as_json"]))
-    checker = None
-    if not flags["retrieval_only"]:
-        from assistant.support import SupportChecker
-
-        _ = assistant.generator  # load the model now, not inside the first question's timing
-        checker = getattr(assistant, "checker", None) or SupportChecker(assistant.embedder)
-
-    started = time.time()
-    records, partial = _score(questions, assistant, settings.top_k, checker, flags)
-    return _finish(
-        records,
-        assistant=assistant,
-        checker=checker,
-        partial=partial,
-        started=started,
-        folder=options["out"] or report_dir(),
-        questions_path=questions_path,
-        planned=len(questions),
-        errors=errors,
-        **flags,
-    )
-
-
-def _score(questions, assistant, k: int, checker, flags) -> tuple[list[dict], bool]:
-    """Score questions in order with a progress bar; Ctrl-C keeps what finished."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    from assistant import metrics
-    from assistant.cli import console
-    from assistant.evaluate import evaluate_questions
-
-    records: list[dict] = []
-    results = evaluate_questions(
+    run = EvaluationRun(
         questions,
         assistant=assistant,
-        k=k,
         retrieval_only=flags["retrieval_only"],
-        checker=checker,
+        questions_file=questions_path,
+        command=flags["command"],
+        skipped_lines=errors,
     )
+    partial = _score(run, as_json=flags["as_json"])
+    folder = options["out"] or report_dir()
+    report, paths = run.write(folder, partial=partial)
+    if flags["as_json"]:
+        print(json.dumps(report["aggregate"], ensure_ascii=False))
+    else:
+        Console(soft_wrap=True).print(paths["summary"].read_text(encoding="utf-8"), markup=False)
+        console.print(f"Report written to {folder}/ (report.json, summary.md, chart.png)")
+    return INTERRUPTED if partial else 0
+
+
+def _score(run: EvaluationRun, *, as_json: bool) -> bool:
+    """Score the questions in order with a progress bar; True when stopped (Ctrl-C, kill)."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    live = console.is_terminal and not flags["as_json"]
+    live = console.is_terminal and not as_json
     with Progress(
         *columns, TimeElapsedColumn(), console=console, transient=True, disable=not live
     ) as bar:
-        task = bar.add_task("Question 1", total=len(questions))
+        task = bar.add_task("Question 1", total=len(run.questions))
         try:
             with _interrupt_on_terminate():
-                for number, result in enumerate(results, start=1):
-                    records.append(result.to_dict())
-                    average = metrics.running_summary(records)
-                    line = f"{result.question.id} ({number}/{len(questions)})  {average}"
+                for result in run:
+                    line = run.progress_line(result)
                     bar.update(task, advance=1, description=line)
                     if not live:  # a log (stderr; stdout stays JSON-only) gets one line a question
                         console.print(line, highlight=False, markup=False)
         except KeyboardInterrupt:
             console.print(
-                f"[yellow]Interrupted[/]: writing a partial report of {len(records)} of "
-                f"{len(questions)} questions.",
+                f"[yellow]Interrupted[/]: writing a partial report of {len(run.records)} of "
+                f"{len(run.questions)} questions.",
                 highlight=False,
             )
-            return records, True
-    return records, False
+            return True
+    return False
 
 
 @contextmanager
@@ -220,35 +203,6 @@ def _interrupt_on_terminate():
             signal.signal(number, handler)
 
 
-def _finish(records, *, assistant, checker, partial, started, folder, **flags) -> int:
-    from rich.console import Console
-
-    from assistant.cli import console
-    from assistant.evaluate import run_info
-    from assistant.reports import build_report, write_report
-
-    run = run_info(
-        assistant,
-        questions_file=flags["questions_path"],
-        k=assistant.settings.top_k,
-        retrieval_only=flags["retrieval_only"],
-        checker=checker,
-        planned=flags["planned"],
-        started=started,
-        partial=partial,
-        command=flags["command"],
-        skipped_lines=flags["errors"],
-    )
-    report = build_report(records, run)
-    paths = write_report(report, folder)
-    if flags["as_json"]:
-        print(json.dumps(report["aggregate"], ensure_ascii=False))
-    else:
-        Console(soft_wrap=True).print(paths["summary"].read_text(encoding="utf-8"), markup=False)
-        console.print(f"Report written to {folder}/ (report.json, summary.md, chart.png)")
-    return INTERRUPTED if partial else 0
-
-
 def _command_line(questions: Path, options: dict, retrieval_only, skip_invalid, as_json) -> str:
     """The command as a user would retype it, for the report."""
     parts = ["assistant", "eval", "--questions", str(questions)]
@@ -269,9 +223,6 @@ def compare(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """B - A per metric with a paired bootstrap 95% interval, and the questions that flipped."""
-    from assistant.cli import fail
-    from assistant.reports import compare_reports, load_report
-
     try:
         a, b = load_report(report_a), load_report(report_b)
     except AssistantError as error:
@@ -300,15 +251,10 @@ def checker(
     Each pair is judged with its question (the rule the answers are checked with) and without
     it (the question-free part of the rule); both agreements are reported.
     """
-    from assistant.cli import console, fail
-    from assistant.config import Settings
-    from assistant.embeddings import load_embedder
-    from assistant.support import SupportChecker, agreement
-
     try:
         rows = _jsonl(labels)
         asked = {row["id"]: row["question"] for row in _jsonl(questions)} if questions else {}
-        support = SupportChecker(load_embedder(Settings().embedder))
+        support = SupportChecker(load_embedder(Settings().index.embedder))
     except (OSError, ValueError, KeyError) as error:
         fail(AssistantError(f"Cannot read the labels {labels} or questions {questions} ({error})."))
     except AssistantError as error:
@@ -339,11 +285,6 @@ def _jsonl(path: Path) -> list[dict]:
 
 
 def _print_comparison(result: dict, a: dict, b: dict) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    from assistant.reports import LABELS
-
     out = Console(soft_wrap=True)
     for name, report in (("A", a), ("B", b)):
         run = report["run"]
@@ -393,7 +334,3 @@ def _print_comparison(result: dict, a: dict, b: dict) -> None:
         )
         question = " ".join(flip["question"].split())
         out.print(f"  {flip['id']}: {change} — {question}", highlight=False, markup=False)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    eval_app(sys.argv[1:])

@@ -6,11 +6,11 @@ verify citations as they are made, so it lives in the library and answers in mil
 The rule (``overlap+embedding+question-v2``), for an answer sentence S (citation markers
 removed), a passage P and, when known, the question Q the sentence answers:
 
-- **content words** are lower-cased word tokens minus stop words (English, Hindi and romanised
-  Hindi function words, and words that only point at the context such as "passage" or
-  "according"), with light suffix stripping so "labeling", "labelling", "labels" and "labeled"
-  all become "label". Devanagari tokens are kept whole (no stripping); numbers are kept exactly
-  (thousands separators removed).
+- **content words** (``text.claim_words``) are lower-cased word tokens minus stop words
+  (English, Hindi and romanised Hindi function words, and words that only point at the context
+  such as "passage" or "according"), with light suffix stripping so "labeling", "labelling",
+  "labels" and "labeled" all become "label". Devanagari tokens are kept whole (no stripping);
+  numbers are kept exactly (thousands separators removed).
 - **overlap** = share of S's content words that occur anywhere in P (0 when S has none).
 - **similarity** = the highest cosine similarity between S and one sentence of P, with the
   embedder the index uses; that passage sentence is ``best_sentence``.
@@ -42,53 +42,15 @@ Agreement is reported there; ``assistant eval checker`` recomputes it.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
+from assistant.embeddings import Embedder
+from assistant.text import NUMBER, claim_text, claim_words, numbers_in, split_sentences
+
 CHECKER_NAME = "overlap+embedding+question-v2"
-
-# The same marker syntax the answer parser reads: [1], [2, 3], [1; 4].
-MARKER = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
-
-# Word characters, plus combining marks that Python's \w leaves out (Devanagari vowel signs,
-# Latin diacritics), so "करते" stays one token. The danda (U+0964/5) is punctuation.
-_WORD = re.compile(r"\d+(?:[.,]\d+)*|(?:[^\W_]|[\u0300-\u036f\u0900-\u0963\u0966-\u097f])+")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?\u0964\u0965])[\"'\u201d\u2019)\]]*\s+|\s*\n\s*")
-_ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "etc.", "approx.", "mr.", "ms.", "dr.", "u.s.", "no.")
-_ONLY_MARKERS = re.compile(r"^(?:\s*\[\d{1,2}(?:\s*[,;]\s*\d{1,2})*\])+[\s.,;:!?]*$")
-_LEADING_MARKERS = re.compile(r"^((?:\s*\[\d{1,2}(?:\s*[,;]\s*\d{1,2})*\])+[.,;:!?]?)\s*")
-
-# English, Hindi and romanised Hindi function words, and words that only point at the context.
-_STOP_TEXT = """
-    a about above after again against all also am an and any are aren as at be because been
-    before being below between both but by can cannot could did do does doing don down during
-    each either few for from further had has have having he her here hers him his how however i
-    if in into is isn it its itself just like may me might more most much must my neither no nor
-    not of off on once one only or other our ours out over own same shall she should so some
-    such than that the their theirs them then there these they this those through thus to too
-    under until up upon us very via was wasn we were what when where whether which while who
-    whom whose why will with within without would yes yet you your yours according context
-    document documents passage passages text texts mention mentions mentioned state states
-    stated say says said describe describes described provide provides है हैं था थे थी का की के
-    को में से और या कि यह ये वह वे जो भी पर तो एक नहीं लिए साथ तक जैसे करते करता करती करना होता
-    होती होते हो रहा रहे रही गया गई कर इस उस इन उन hai hain ka ki ke ko mein se aur ya kya yeh
-    ye woh jo bhi par toh nahi nahin liye saath karte karta karti hota hoti hote
-"""
-STOP_WORDS = frozenset(_STOP_TEXT.split())
-_SUFFIXES = ("ations", "ation", "ings", "ing", "edly", "ed", "ies", "es", "s", "ly")
-
-
-class Embedder(Protocol):
-    name: str
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text."""
 
 
 @dataclass(frozen=True)
@@ -98,91 +60,6 @@ class SupportDecision:
     similarity: float  # cosine similarity to the best-matching passage sentence
     best_sentence: str  # that passage sentence, for highlighting
     answer_overlap: float | None = None  # share of the words not taken from the question found
-
-
-def strip_markers(text: str) -> str:
-    """The text without citation markers and the space before them."""
-    return re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", text)).strip()
-
-
-def markers_in(text: str) -> list[int]:
-    """Every citation number in the text, in order, repeats kept ("[1, 2]" gives 1 and 2)."""
-    return [int(n) for match in MARKER.finditer(text) for n in re.split(r"[,;]", match.group(1))]
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a passage: breaks after . ! ? and the danda, and at every line break."""
-    pieces: list[str] = []
-    for piece in _SENTENCE_BREAK.split(text):
-        piece = piece.strip()
-        if not piece:
-            continue
-        if pieces and _ends_without_sentence(pieces[-1]):
-            pieces[-1] = f"{pieces[-1]} {piece}"
-        else:
-            pieces.append(piece)
-    return pieces
-
-
-def _ends_without_sentence(piece: str) -> bool:
-    """A full stop that ends an abbreviation ("e.g.") or a list number ("4.") ends no sentence."""
-    last = piece.rsplit(None, 1)[-1].lower()
-    return last in _ABBREVIATIONS or bool(re.fullmatch(r"\(?\d{1,2}\.", last))
-
-
-def split_answer_sentences(text: str) -> list[str]:
-    """Sentences of an answer with their citation markers kept.
-
-    A marker written after the full stop ("... in 2015. [1] Next") belongs to the sentence
-    before it, and a piece made only of markers is appended to the previous sentence.
-    """
-    sentences: list[str] = []
-    for piece in split_sentences(text):
-        leading = _LEADING_MARKERS.match(piece)
-        if leading and sentences:
-            sentences[-1] = f"{sentences[-1]} {leading.group(1).strip()}"
-            piece = piece[leading.end() :].strip()
-        if not piece:
-            continue
-        if _ONLY_MARKERS.match(piece) and sentences:
-            sentences[-1] = f"{sentences[-1]} {piece}"
-        else:
-            sentences.append(piece)
-    return sentences
-
-
-def stem(word: str) -> str:
-    """Light suffix stripping for Latin-script words; other scripts and numbers are kept."""
-    if not word.isascii() or not word.isalpha() or len(word) <= 2:
-        return word
-    for suffix in _SUFFIXES:
-        if not word.endswith(suffix) or len(word) - len(suffix) < 2:
-            continue
-        if (suffix == "s" and word.endswith(("ss", "us", "is"))) or word.endswith("eed"):
-            continue  # class, status, analysis; need, agreed keep their letters
-        word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-        break
-    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiou":
-        word = word[:-1]  # labell -> label, stopp -> stop
-    if len(word) > 2 and word.endswith("e"):
-        word = word[:-1]  # use/uses/using/used -> us
-    return word
-
-
-def content_words(text: str) -> set[str]:
-    """Stemmed content words of a text (numbers exact, stop words removed)."""
-    text = unicodedata.normalize("NFC", text).lower()
-    words = set()
-    for token in _WORD.findall(text):
-        if _NUMBER.fullmatch(token):
-            words.add(token.replace(",", ""))
-        elif token not in STOP_WORDS and (len(token) > 1 or not token.isascii()):
-            words.add(stem(token))
-    return words
-
-
-def numbers_in(text: str) -> set[str]:
-    return {n.replace(",", "") for n in _NUMBER.findall(unicodedata.normalize("NFC", text))}
 
 
 class SupportChecker:
@@ -232,10 +109,10 @@ class SupportChecker:
         ``question``, when given, is the question every sentence answers (the answer-overlap
         clause of the rule); without it the rule is the question-free one.
         """
-        claims = [_clean(sentence) for sentence, _ in pairs]
+        claims = [claim_text(sentence) for sentence, _ in pairs]
         candidates = [split_sentences(passage) or [passage.strip()] for _, passage in pairs]
         self._embed_missing([*claims, *(s for group in candidates for s in group)])
-        asked = content_words(question) if question else None
+        asked = claim_words(question) if question else None
         return [
             self._decide(claim, passage, group, asked)
             for claim, (_, passage), group in zip(claims, pairs, candidates, strict=True)
@@ -244,12 +121,12 @@ class SupportChecker:
     def _decide(
         self, claim: str, passage: str, candidates: list[str], asked: set[str] | None
     ) -> SupportDecision:
-        claim_words = content_words(claim)
-        passage_words = content_words(passage)
-        overlap = len(claim_words & passage_words) / len(claim_words) if claim_words else 0
+        said = claim_words(claim)
+        passage_words = claim_words(passage)
+        overlap = len(said & passage_words) / len(said) if said else 0
         answer_overlap = None
-        answer_words = claim_words - asked if asked is not None else set()
-        if answer_words and not all(_NUMBER.fullmatch(word) for word in answer_words):
+        answer_words = said - asked if asked is not None else set()
+        if answer_words and not all(NUMBER.fullmatch(word) for word in answer_words):
             answer_overlap = len(answer_words & passage_words) / len(answer_words)
         vector = self._cache[claim]
         scores = [float(vector @ self._cache[candidate]) for candidate in candidates]
@@ -278,13 +155,6 @@ class SupportChecker:
             missing = list(dict.fromkeys(texts))
         vectors = self.embedder.embed(missing)
         self._cache.update(zip(missing, np.asarray(vectors, dtype=np.float32), strict=True))
-
-
-def _clean(sentence: str) -> str:
-    """The claim a sentence makes: markers and list bullets removed, whitespace collapsed."""
-    text = strip_markers(sentence)
-    text = re.sub(r"^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+", "", text)
-    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 def agreement(checker: SupportChecker, labelled: Sequence[dict]) -> dict:
