@@ -153,8 +153,9 @@ def passage_card(
 def status_text(status: CorpusStatus) -> str:
     if not status.index_exists:
         return "No index yet."
+    skipped = f" ({len(status.skipped)} skipped)" if status.skipped else ""
     if status.up_to_date:
-        return f"Index up to date: {len(status.unchanged)} documents."
+        return f"Index up to date: {len(status.unchanged)} documents{skipped}."
     changes = [
         f"{len(names)} {label}"
         for names, label in (
@@ -164,6 +165,8 @@ def status_text(status: CorpusStatus) -> str:
         )
         if names
     ]
+    if status.keywords_stale:
+        changes.append("the keyword index is from another version")
     return f"Index out of date: {', '.join(changes)} since the last sync."
 
 
@@ -188,7 +191,11 @@ def sync_with_progress(assistant: Assistant, *, rebuild: bool = False) -> SyncRe
         bar.progress(1.0, text="Done.")
         for skipped in report.skipped:
             st.warning(md_escape(skipped["reason"]), icon=":material/warning:")
-        box.update(label=_report_text(report), state="complete", expanded=bool(report.skipped))
+        for duplicate in report.duplicates:
+            note = f"{duplicate['document']} has the same content as {duplicate['same_as']}"
+            st.info(md_escape(f"{note}: indexed once."), icon=":material/content_copy:")
+        notes = bool(report.skipped or report.duplicates)
+        box.update(label=_report_text(report), state="complete", expanded=notes)
     return report
 
 
@@ -196,7 +203,7 @@ def _stage_text(stage: str, done: int, total: int, detail: str) -> str:
     if stage == "reading":
         return f"Reading file {done} of {total}: {md_escape(detail)}"
     if stage == "embedding":
-        return f"Embedding chunks: {done} of {total}"
+        return f"Embedding chunks: {done} of {total}" + (f" ({detail})" if detail else "")
     if stage == "writing":
         return "Writing the index..."
     return f"{md_escape(stage.capitalize())}: {done} of {total}"

@@ -3,8 +3,9 @@
 The pipeline, one module or package per stage, dependencies pointing one way::
 
     text, config, errors          shared vocabulary: words, sentences, markers; settings
-    documents -> chunking          files to Documents, Documents to Chunks with spans
-    embeddings, keywords -> store  vectors and BM25 over the chunks, on disk, synced
+    markup -> documents -> chunking  files (HTML, Word too) to Documents, then Chunks with spans
+    embeddings, keywords -> store  vectors and BM25 over the chunks, on disk
+    sync                           the index brought in line with the corpus, file by file
     retrieval                      a question to scored Hits (dense, keyword, fused)
     llm, prompts, citations        the model, the prompt it sees, the markers it writes
     grounding/                     support, verification, relevance, refusal decisions
@@ -26,7 +27,7 @@ from assistant.grounding import RefusalReason
 from assistant.llm import Generator, load_generator, resolve_model_path
 from assistant.pipeline import Assistant
 from assistant.retrieval import Hit
-from assistant.store import CorpusStatus, SyncReport
+from assistant.sync import CorpusStatus, SyncReport
 from assistant.text import MARKER, marker_numbers
 from assistant.uploads import (
     DocumentRow,

@@ -43,6 +43,12 @@ class IndexSettings(BaseSettings):
         24, ge=0, description="Word pieces repeated from the end of one chunk at the next."
     )
     upload_max_mb: float = Field(20.0, gt=0, description="Largest file the app accepts.")
+    max_file_mb: float = Field(
+        10.0,
+        gt=0,
+        description="Largest corpus file indexed; bigger ones are skipped with a message "
+        "(a 10 MB text file is about 26,000 chunks, some 10 minutes of embedding on 2 cores).",
+    )
 
 
 class RetrievalSettings(BaseSettings):

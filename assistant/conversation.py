@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from assistant.answer import Answer, AnswerStream
+from assistant.errors import AssistantError
 from assistant.highlights import support_highlights
 from assistant.llm import Generator
 from assistant.prompts import Prompts
@@ -111,7 +112,10 @@ def rewrite_question(
     if substituted:
         return Rewrite(question, substituted, "rule")
     if generator is not None and prompts is not None:
-        candidate = _model_rewrite(question, previous, generator, prompts)
+        try:
+            candidate = _model_rewrite(question, previous, generator, prompts)
+        except AssistantError:  # the follow-up does not fit the model: the rules still can
+            candidate = ""
         if candidate:
             return Rewrite(question, candidate, "model")
     return Rewrite(question, heuristic_rewrite(question, previous), "rule")

@@ -164,6 +164,15 @@ class LlamaGenerator:
         return sum(self.count_tokens(m["content"]) + overhead for m in messages) + 3
 
     def stream(self, messages: Messages, *, max_tokens: int, temperature: float) -> Iterator[str]:
+        try:
+            yield from self._stream(messages, max_tokens=max_tokens, temperature=temperature)
+        except ValueError as error:  # llama.cpp: "Requested tokens (...) exceed context window"
+            raise AssistantError(
+                f"The prompt does not fit the model's context window ({error}). Shorten the "
+                "question, or raise ASSISTANT_N_CTX."
+            ) from None
+
+    def _stream(self, messages: Messages, *, max_tokens: int, temperature: float):
         with self._lock:
             for part in self._llama.create_chat_completion(
                 messages=messages,

@@ -20,17 +20,8 @@ from assistant.grounding import Grounding, SupportChecker
 from assistant.llm import Generator, load_generator
 from assistant.prompts import Prompts
 from assistant.retrieval import Retriever
-from assistant.store import (
-    CorpusStatus,
-    Index,
-    Progress,
-    SyncReport,
-    chunking_params,
-    corpus_status,
-    load_index,
-    read_manifest,
-    sync_index,
-)
+from assistant.store import Index, chunking_params, load_index, read_manifest
+from assistant.sync import CorpusStatus, Progress, SyncReport, corpus_status, sync_index
 
 
 class Assistant:
@@ -83,6 +74,7 @@ class Assistant:
             embedder=self.embedder,
             max_tokens=index.chunk_tokens,
             overlap_tokens=index.chunk_overlap_tokens,
+            max_file_mb=index.max_file_mb,
             rebuild=rebuild,
             progress=progress,
         )

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from assistant.errors import AssistantError
 from assistant.llm import Generator, Messages
 from assistant.retrieval import Hit
 from assistant.text import rough_sentences
@@ -93,6 +94,12 @@ def fit_passages(
     shown: list[Hit] = []
     messages = build_messages(question, shown, prompts)
     size = generator.prompt_tokens(messages)
+    if size > budget:
+        raise AssistantError(
+            f"The question is too long for the model: with the instructions it takes {size} "
+            f"tokens, and the context window ({generator.n_ctx} tokens) keeps {max_tokens} for "
+            f"the answer, which leaves {budget}. Shorten the question (or raise ASSISTANT_N_CTX)."
+        )
     for hit in hits:
         candidate = build_messages(question, [*shown, hit], prompts)
         candidate_size = generator.prompt_tokens(candidate)

@@ -9,14 +9,16 @@ Layout of the index folder::
     keywords-<gen>/        BM25 over the same rows (bm25s), rebuilt from the chunk table
 
 Writes are atomic by generation: a sync writes new ``*-<gen>`` files first and commits them by
-replacing ``manifest.json`` (``os.replace``), then deletes the previous generation. An
-interrupted sync therefore leaves the previous manifest pointing at complete files.
+replacing ``manifest.json`` (``os.replace``). An interrupted sync therefore leaves the previous
+manifest pointing at complete files. The generation the replaced manifest named is kept until
+the next commit, so a reader that read the old manifest just before the commit still opens
+complete files; a reader that loses even that race (two commits while it reads) finds a file
+gone, sees that the manifest moved on, and reads the new generation. Only files missing from
+the generation the manifest names make the index damaged. ``sync.py`` decides what to write.
 
-Sync is incremental: files whose content hash matches the manifest keep their chunks and
-vectors (read back from the flat FAISS index), new or changed files are chunked and embedded,
-deleted files are dropped, and an unchanged corpus writes nothing at all. An index whose
-keyword side was built with another tokenizer is usable for nothing but its vectors: loading it
-asks for a sync, and a sync rebuilds the keyword side from the chunk table (no re-embedding).
+An index whose keyword side was built with another tokenizer is usable for nothing but its
+vectors: loading it asks for a sync, and a sync rebuilds the keyword side from the chunk table
+(no re-embedding).
 """
 
 from __future__ import annotations
@@ -26,26 +28,23 @@ import fcntl
 import json
 import os
 import shutil
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from assistant.chunking import Chunk, chunk_document
-from assistant.documents import file_hash, load_document, relative_name, scan_corpus
-from assistant.embeddings import Embedder, embed_in_batches
+from assistant.chunking import Chunk
+from assistant.embeddings import Embedder
 from assistant.errors import AssistantError
 from assistant.keywords import TOKENIZER, KeywordIndex
 
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 REBUILD_HINT = "Rebuild it with `assistant index --rebuild` (or the Rebuild button in the app)."
-
-Progress = Callable[[str, int, int, str], None]  # (stage, done, total, detail)
+_GENERATION_FILES = ("chunks-", "vectors-", "keywords-")
+_LOAD_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -55,6 +54,7 @@ class FileEntry:
     chunks: int
     pages: int | None
     indexed_at: str
+    duplicate_of: str | None = None  # same content as this file, which holds the chunks
 
 
 @dataclass
@@ -67,6 +67,7 @@ class Manifest:
     files: dict[str, FileEntry] = field(default_factory=dict)
     updated_at: str = ""
     keyword_tokenizer: str = ""  # empty in indexes written before it was recorded
+    skipped: dict[str, dict] = field(default_factory=dict)  # file -> {"sha256", "reason"}
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False)
@@ -112,51 +113,31 @@ class Index:
         return self.faiss_index.reconstruct_n(0, len(self.chunks))
 
 
-@dataclass
-class SyncReport:
-    documents: int = 0
-    chunks: int = 0
-    embedded: int = 0
-    removed: int = 0
-    added_files: list[str] = field(default_factory=list)
-    changed_files: list[str] = field(default_factory=list)
-    removed_files: list[str] = field(default_factory=list)
-    skipped: list[dict] = field(default_factory=list)  # {"document", "reason"}
-    rebuilt: bool = False
-    written: bool = False
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class CorpusStatus:
-    """How the corpus differs from the index, found by hashing only (no embedding)."""
-
-    new: list[str]
-    changed: list[str]
-    removed: list[str]
-    unchanged: list[str]
-    index_exists: bool
-    keywords_stale: bool = False  # the keyword side was built with another tokenizer
-
-    @property
-    def up_to_date(self) -> bool:
-        changes = self.new or self.changed or self.removed or self.keywords_stale
-        return self.index_exists and not changes
-
-
 def chunking_params(max_tokens: int, overlap_tokens: int) -> dict:
     return {"max_tokens": max_tokens, "overlap_tokens": overlap_tokens, "splitter": "structure-v1"}
 
 
+def check_index_folder(folder: Path) -> None:
+    """AssistantError when the index folder's path names something that is not a folder."""
+    if folder.exists() and not folder.is_dir():
+        raise AssistantError(
+            f"The index folder {folder} is a file, not a folder. Point --index "
+            "(ASSISTANT_INDEX_DIR) at a folder; it is created when missing."
+        )
+
+
 def read_manifest(folder: Path) -> Manifest | None:
+    check_index_folder(folder)
     path = folder / MANIFEST
     if not path.exists():
         return None
     try:
         return Manifest.from_json(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise AssistantError(
+            f"The index manifest {path} cannot be read ({error.strerror}). Check the "
+            "permissions of the index folder."
+        ) from None
     except (ValueError, TypeError, KeyError) as error:
         raise AssistantError(
             f"The index manifest {path} is unreadable ({error}). {REBUILD_HINT}"
@@ -197,19 +178,37 @@ def check_compatible(
 
 def load_index(folder: Path, *, embedder: Embedder, chunking: dict, keywords: bool = True) -> Index:
     """The index in the folder; ``keywords=False`` loads one whose keyword side is stale."""
+    for attempt in range(1, _LOAD_ATTEMPTS + 1):
+        manifest = read_manifest(folder)
+        if manifest is None:
+            raise AssistantError(f"No index in {folder}. Build it with `assistant index`.")
+        check_compatible(manifest, embedder=embedder, chunking=chunking, keywords=keywords)
+        try:
+            return _load_generation(folder, manifest)
+        except FileNotFoundError as error:
+            moved_on = (read_manifest(folder) or manifest).generation != manifest.generation
+            if not moved_on or attempt == _LOAD_ATTEMPTS:
+                raise AssistantError(
+                    f"The index in {folder} is damaged ({error}). {REBUILD_HINT}"
+                ) from None
+    raise AssertionError("unreachable")
+
+
+def _load_generation(folder: Path, manifest: Manifest) -> Index:
+    """The files of one generation; FileNotFoundError when one is gone."""
     import faiss
 
-    manifest = read_manifest(folder)
-    if manifest is None:
-        raise AssistantError(f"No index in {folder}. Build it with `assistant index`.")
-    check_compatible(manifest, embedder=embedder, chunking=chunking, keywords=keywords)
-    chunks_path = folder / f"chunks-{manifest.generation}.jsonl"
-    vectors_path = folder / f"vectors-{manifest.generation}.faiss"
+    generation = manifest.generation
     try:
-        with chunks_path.open(encoding="utf-8") as handle:
+        with (folder / f"chunks-{generation}.jsonl").open(encoding="utf-8") as handle:
             chunks = [Chunk(**json.loads(line)) for line in handle if line.strip()]
-        faiss_index = faiss.read_index(str(vectors_path))
-        keywords = KeywordIndex.load(folder / f"keywords-{manifest.generation}")
+        vectors = folder / f"vectors-{generation}.faiss"
+        if not vectors.exists():  # faiss reports a missing file as a RuntimeError
+            raise FileNotFoundError(f"No such file: {vectors}")
+        faiss_index = faiss.read_index(str(vectors))
+        keywords = KeywordIndex.load(folder / f"keywords-{generation}")
+    except FileNotFoundError:
+        raise
     except (OSError, ValueError, TypeError, RuntimeError) as error:
         raise AssistantError(
             f"The index in {folder} is damaged ({error}). {REBUILD_HINT}"
@@ -222,25 +221,17 @@ def load_index(folder: Path, *, embedder: Embedder, chunking: dict, keywords: bo
     return Index(folder, manifest, chunks, faiss_index, keywords)
 
 
-def corpus_status(corpus_dir: Path, index_dir: Path) -> CorpusStatus:
-    files, _ = scan_corpus(corpus_dir)
-    manifest = read_manifest(index_dir)
-    known = manifest.files if manifest else {}
-    hashes = {relative_name(path, corpus_dir): file_hash(path) for path in files}
-    return CorpusStatus(
-        new=[name for name in hashes if name not in known],
-        changed=[name for name, h in hashes.items() if name in known and known[name].sha256 != h],
-        removed=[name for name in known if name not in hashes],
-        unchanged=[name for name, h in hashes.items() if name in known and known[name].sha256 == h],
-        index_exists=manifest is not None,
-        keywords_stale=manifest is not None and manifest.keyword_tokenizer != TOKENIZER,
-    )
-
-
 @contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
+def locked(folder: Path) -> Iterator[None]:
     """One sync at a time per index folder (the app and the CLI may both sync)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    check_index_folder(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise AssistantError(
+            f"The index folder {folder} cannot be created ({error.strerror}). Check the path "
+            "and its permissions, or point --index (ASSISTANT_INDEX_DIR) elsewhere."
+        ) from None
     with (folder / ".lock").open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -249,133 +240,15 @@ def _locked(folder: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def sync_index(
-    corpus_dir: Path,
-    index_dir: Path,
-    *,
-    embedder: Embedder,
-    max_tokens: int,
-    overlap_tokens: int,
-    rebuild: bool = False,
-    progress: Progress | None = None,
-) -> SyncReport:
-    """Bring the index in line with the corpus, embedding only new or changed files."""
-    started = time.perf_counter()
-    progress = progress or (lambda *args: None)
-    chunking = chunking_params(max_tokens, overlap_tokens)
-    report = SyncReport(rebuilt=rebuild)
-    with _locked(index_dir):
-        files, unsupported = scan_corpus(corpus_dir)
-        for path in unsupported:
-            report.skipped.append(
-                {
-                    "document": relative_name(path, corpus_dir),
-                    "reason": f"unsupported file type '{path.suffix or '(none)'}'; "
-                    "use .txt, .md or .pdf",
-                }
-            )
-        previous = None if rebuild else _previous_index(index_dir, embedder, chunking)
-        old_files = previous.manifest.files if previous else {}
-        old_chunks = _chunks_by_document(previous)
-
-        kept: dict[str, list[int]] = {}  # document -> rows in the previous index
-        fresh: dict[str, list[Chunk]] = {}
-        entries: dict[str, FileEntry] = {}
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        for number, path in enumerate(files, start=1):
-            name = relative_name(path, corpus_dir)
-            progress("reading", number, len(files), name)
-            digest = file_hash(path)
-            if name in old_files and old_files[name].sha256 == digest:
-                kept[name] = old_chunks.get(name, [])
-                entries[name] = old_files[name]
-                continue
-            try:
-                document = load_document(path, root=corpus_dir)
-            except AssistantError as error:
-                report.skipped.append({"document": name, "reason": str(error)})
-                if name in old_files:  # keep the last good version rather than lose it
-                    kept[name] = old_chunks.get(name, [])
-                    entries[name] = old_files[name]
-                continue
-            chunks = chunk_document(
-                document,
-                count_tokens=embedder.count_tokens,
-                max_tokens=max_tokens,
-                overlap_tokens=overlap_tokens,
-            )
-            fresh[name] = chunks
-            (report.changed_files if name in old_files else report.added_files).append(name)
-            entries[name] = FileEntry(
-                sha256=digest,
-                size=path.stat().st_size,
-                chunks=len(chunks),
-                pages=len(document.pages) if document.pages[0].number else None,
-                indexed_at=now,
-            )
-        report.removed_files = [name for name in old_files if name not in entries]
-        report.removed = sum(len(old_chunks.get(n, [])) for n in report.removed_files) + sum(
-            len(old_chunks.get(n, [])) for n in report.changed_files
-        )
-        report.documents = len(entries)
-
-        unchanged = (
-            previous is not None
-            and not fresh
-            and not report.removed_files
-            and previous.manifest.keyword_tokenizer == TOKENIZER
-        )
-        if unchanged:
-            report.chunks = len(previous.chunks)
-        else:
-            new_chunks = [chunk for chunks in fresh.values() for chunk in chunks]
-            new_vectors = embed_in_batches(
-                [chunk.search_text for chunk in new_chunks],
-                embedder,
-                report=lambda done, total: progress("embedding", done, total, ""),
-            )
-            report.embedded = len(new_chunks)
-            rows = [row for name in entries if name in kept for row in kept[name]]
-            chunks = [previous.chunks[row] for row in rows] if previous else []
-            vectors = previous.vectors()[rows] if previous and rows else None
-            chunks += new_chunks
-            vectors = new_vectors if vectors is None else np.vstack([vectors, new_vectors])
-            manifest = Manifest(
-                format_version=FORMAT_VERSION,
-                embedder=embedder.name,
-                dimension=embedder.dimension,
-                chunking=chunking,
-                generation=f"{int(time.time())}-{uuid.uuid4().hex[:8]}",
-                files=dict(sorted(entries.items())),
-                updated_at=now,
-                keyword_tokenizer=TOKENIZER,
-            )
-            progress("writing", 0, 1, str(index_dir))
-            _write(index_dir, manifest, chunks, vectors)
-            report.chunks = len(chunks)
-            report.written = True
-    report.seconds = round(time.perf_counter() - started, 3)
-    return report
-
-
-def _previous_index(folder: Path, embedder: Embedder, chunking: dict) -> Index | None:
-    if read_manifest(folder) is None:
-        return None
-    return load_index(folder, embedder=embedder, chunking=chunking, keywords=False)
-
-
-def _chunks_by_document(index: Index | None) -> dict[str, list[int]]:
-    rows: dict[str, list[int]] = {}
-    for row, chunk in enumerate(index.chunks if index else []):
-        rows.setdefault(chunk.document, []).append(row)
-    return rows
-
-
-def _write(folder: Path, manifest: Manifest, chunks: list[Chunk], vectors: np.ndarray) -> None:
+def write_generation(
+    folder: Path, manifest: Manifest, chunks: list[Chunk], vectors: np.ndarray
+) -> None:
+    """Write a new generation and commit it; keep the one it replaces for readers in flight."""
     import faiss
 
     folder.mkdir(parents=True, exist_ok=True)
     gen = manifest.generation
+    replaced = _committed_generation(folder)
     faiss_index = faiss.IndexFlatIP(manifest.dimension)
     if len(vectors):
         faiss_index.add(np.ascontiguousarray(vectors, dtype=np.float32))
@@ -384,9 +257,29 @@ def _write(folder: Path, manifest: Manifest, chunks: list[Chunk], vectors: np.nd
     _atomic_write(folder / f"chunks-{gen}.jsonl", lines.encode("utf-8"))
     KeywordIndex.build([chunk.search_text for chunk in chunks]).save(folder / f"keywords-{gen}")
     _atomic_write(folder / MANIFEST, manifest.to_json().encode("utf-8"))  # the commit point
+    keep = {gen, replaced}
     for stale in folder.iterdir():
-        if stale.name.startswith(("chunks-", "vectors-", "keywords-")) and gen not in stale.name:
+        if stale.name.startswith(_GENERATION_FILES) and _generation_of(stale.name) not in keep:
             shutil.rmtree(stale) if stale.is_dir() else stale.unlink(missing_ok=True)
+
+
+def write_manifest(folder: Path, manifest: Manifest) -> None:
+    """Replace the manifest alone (same generation): who is skipped or a duplicate changed."""
+    _atomic_write(folder / MANIFEST, manifest.to_json().encode("utf-8"))
+
+
+def _committed_generation(folder: Path) -> str | None:
+    try:
+        manifest = read_manifest(folder)
+    except AssistantError:
+        return None
+    return manifest.generation if manifest else None
+
+
+def _generation_of(file_name: str) -> str:
+    """The generation a file belongs to: chunks-1700000000-ab12cd34.jsonl -> 1700000000-ab12cd34."""
+    stem = file_name.split("-", 1)[1]
+    return stem.split(".", 1)[0]
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -29,13 +29,15 @@ from pathlib import Path, PurePosixPath
 
 from assistant.documents import (
     SUPPORTED_SUFFIXES,
+    SUPPORTED_TEXT,
     file_hash,
     load_document,
     relative_name,
     scan_corpus,
 )
 from assistant.errors import AssistantError
-from assistant.store import corpus_status, read_manifest
+from assistant.store import read_manifest
+from assistant.sync import corpus_status
 
 MAX_NAME_LENGTH = 120
 _UNSAFE = re.compile(r"[^\w .()+,-]")  # \w includes letters of any script
@@ -69,8 +71,10 @@ class DocumentRow:
     pages: int | None
     chunks: int | None
     indexed_at: str | None
-    state: str  # "indexed", "new", "changed", "removed" (still in the index) or "unsupported"
-    # pages, chunks and indexed_at describe the indexed version (None when never indexed)
+    # "indexed", "duplicate", "new", "changed", "removed" (still in the index), "skipped" or
+    # "unsupported"; pages, chunks and indexed_at describe the indexed version (None: never)
+    state: str
+    note: str = ""  # for a duplicate the file holding its chunks, for a skipped file why
 
 
 def safe_filename(name: str) -> str:
@@ -126,7 +130,7 @@ def _check_upload(name: str, data: bytes, max_mb: float) -> None:
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise AssistantError(
-            f"{name}: unsupported file type '{suffix or '(none)'}'. Upload .txt, .md or .pdf files."
+            f"{name}: unsupported file type '{suffix or '(none)'}'. Upload {SUPPORTED_TEXT} files."
         )
     if not data:
         raise AssistantError(f"{name}: the file is empty.")
@@ -168,14 +172,19 @@ def list_documents(corpus_dir: Path, index_dir: Path) -> list[DocumentRow]:
     status = corpus_status(corpus_dir, index_dir)
     manifest = read_manifest(index_dir)
     entries = manifest.files if manifest else {}
+    tried = manifest.skipped if manifest else {}
     states = {name: "new" for name in status.new}
     states |= {name: "changed" for name in status.changed}
     states |= {name: "removed" for name in status.removed}
     states |= {name: "indexed" for name in status.unchanged}
+    states |= {name: "skipped" for name in status.skipped}
     rows = []
     for name, state in sorted(states.items()):
         entry = entries.get(name)
         path = corpus_dir / name
+        note = tried[name]["reason"] if state == "skipped" else ""
+        if state == "indexed" and entry.duplicate_of:
+            state, note = "duplicate", entry.duplicate_of
         rows.append(
             DocumentRow(
                 name=name,
@@ -185,10 +194,10 @@ def list_documents(corpus_dir: Path, index_dir: Path) -> list[DocumentRow]:
                 chunks=entry.chunks if entry else None,
                 indexed_at=entry.indexed_at if entry else None,
                 state=state,
+                note=note,
             )
         )
-    _, unsupported = scan_corpus(corpus_dir)
-    for path in unsupported:
+    for path in scan_corpus(corpus_dir).unsupported:
         name, kind = relative_name(path, corpus_dir), path.suffix.lower().lstrip(".")
         rows.append(DocumentRow(name, kind, path.stat().st_size, None, None, None, "unsupported"))
     return rows

@@ -34,9 +34,11 @@ from ui_common import get_assistant, md_escape, status_text, sync_with_progress
 
 STATE_LABELS = {
     "indexed": "indexed",
+    "duplicate": "duplicate of {note} (indexed once)",
     "new": "new: not indexed yet",
     "changed": "changed since indexing",
     "removed": "deleted: still in the index",
+    "skipped": "skipped: {note}",
     "unsupported": "unsupported type: skipped",
 }
 
@@ -47,7 +49,7 @@ def upload_section(settings: Settings) -> None:
     st.session_state.setdefault("upload_notes", [])
     st.session_state.setdefault("pending_replace", {})
     files = st.file_uploader(
-        "Upload .txt, .md or .pdf files",
+        "Upload .txt, .md, .pdf, .html or .docx files",
         accept_multiple_files=True,
         max_upload_size=math.ceil(settings.index.upload_max_mb),
         key=f"uploader-{st.session_state.upload_round}",
@@ -159,7 +161,7 @@ def documents_table(rows: list[DocumentRow]) -> None:
             "pages": _blank_if_none(row.pages),
             "chunks": _blank_if_none(row.chunks),
             "last indexed": _when(row.indexed_at),
-            "status": STATE_LABELS[row.state],
+            "status": STATE_LABELS[row.state].format(note=row.note),
         }
         for row in rows
     ]

@@ -1,7 +1,10 @@
+import pytest
+
 from assistant.answer import AnswerStream
 from assistant.chunking import Chunk
 from assistant.citations import parse_citations
 from assistant.config import PROJECT_ROOT, GenerationSettings, GroundingSettings
+from assistant.errors import AssistantError
 from assistant.grounding import Grounding, model_declined
 from assistant.llm import ScriptedGenerator
 from assistant.prompts import Prompts, build_messages, fit_passages
@@ -91,3 +94,10 @@ def test_low_similarity_refuses_without_calling_the_model():
     answer = make_stream("Unrelated?", [hit(1, "Something else.", score=0.1)], generator).run()
     assert answer.refused and generator.calls == []
     assert "don't say" in answer.text
+
+
+def test_a_question_longer_than_the_context_window_is_refused_with_a_message():
+    question = "Why " + "exactly " * 2500 + "?"  # about 20,000 characters
+    stream = make_stream(question, [hit(1, "Alpacas hum softly.")], ScriptedGenerator("x"))
+    with pytest.raises(AssistantError, match="The question is too long for the model.*Shorten"):
+        stream.run()

@@ -94,3 +94,11 @@ def test_chat_holds_a_conversation_until_exit(corpus, monkeypatch):
     assert "never asked" not in result.stdout
     assert "read as:" in result.output  # the follow-up was made standalone
     assert result.stdout.count("Sources") == 2
+
+
+def test_a_question_too_long_for_the_model_is_one_clear_error(corpus, monkeypatch):
+    write_corpus(corpus)
+    monkeypatch.setenv("ASSISTANT_MIN_SCORE", "0.0")
+    result = runner.invoke(app, ["ask", "Bees? " * 2000])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "too long for the model" in result.output

@@ -56,6 +56,8 @@ def test_retrieval_only_json_prints_only_the_aggregate(eval_corpus, tmp_path):
     assert aggregate["latency"]["ttft_s_p50"] is None
     assert aggregate["latency"]["retrieval_ms_p50"] > 0
     assert aggregate["data_errors"] == 1 and aggregate["per_kind"]["fact"]["questions"] == 2
+    summary = (tmp_path / "r" / "summary.md").read_text(encoding="utf-8")
+    assert f"data error (line 4 of {QUESTIONS}): quote not found in" in summary
 
 
 def test_full_run_writes_report_summary_and_chart(eval_corpus, tmp_path):

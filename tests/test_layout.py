@@ -22,10 +22,12 @@ MAX_LINES = 400
 # a stage is a module or a whole subpackage (matched by the longest dotted prefix).
 LAYERS = [
     ["assistant.errors", "assistant.text", "assistant.config"],
+    ["assistant.markup"],
     ["assistant.documents"],
     ["assistant.chunking"],
     ["assistant.embeddings", "assistant.keywords"],
     ["assistant.store"],
+    ["assistant.sync"],
     ["assistant.retrieval"],
     ["assistant.llm"],
     ["assistant.prompts", "assistant.citations"],

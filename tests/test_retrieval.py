@@ -3,7 +3,8 @@ import pytest
 
 from assistant.keywords import KeywordIndex
 from assistant.retrieval import Retriever, document_name_words
-from assistant.store import chunking_params, load_index, sync_index
+from assistant.store import chunking_params, load_index
+from assistant.sync import sync_index
 from assistant.text import keyword_stem as stem
 from assistant.text import keyword_terms as content_words
 

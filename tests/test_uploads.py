@@ -5,7 +5,7 @@ import pytest
 
 from assistant.embeddings import HashingEmbedder
 from assistant.errors import AssistantError
-from assistant.store import sync_index
+from assistant.sync import sync_index
 from assistant.uploads import (
     UploadConflict,
     delete_document,
@@ -72,7 +72,8 @@ def test_path_traversal_lands_inside_the_corpus(corpus, tmp_path):
         ("big.txt", b"x" * 2048, "over the upload limit of 0.001 MB"),
         ("broken.pdf", b"%PDF-1.4\nthis is not really a pdf", "PDF"),
         ("binary.txt", b"\x00\x01\x02 binary", "binary file"),
-        ("latin1.txt", "café".encode("latin-1"), "not UTF-8"),
+        ("random.txt", bytes(range(128, 256)) * 4, "not text in any encoding"),
+        ("page.html", b"<html><body><nav>Menu</nav></body></html>", "has no text"),
     ],
 )
 def test_bad_uploads_are_rejected_and_the_corpus_is_untouched(corpus, name, data, message):
@@ -161,3 +162,20 @@ def test_list_documents_reports_each_state(settings, corpus):
     }
     assert rows["kept.txt"].chunks == 1 and rows["kept.txt"].indexed_at
     assert rows["new.md"].chunks is None and rows["new.md"].kind == "md"
+
+
+def test_list_documents_names_duplicates_and_skipped_files(settings, corpus):
+    (corpus / "a.txt").write_text("Llamas hum.\n", encoding="utf-8")
+    (corpus / "b.txt").write_text("Llamas hum.\n", encoding="utf-8")
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    sync_index(
+        corpus,
+        settings.index.index_dir,
+        embedder=HashingEmbedder(),
+        max_tokens=128,
+        overlap_tokens=24,
+    )
+    rows = {row.name: row for row in list_documents(corpus, settings.index.index_dir)}
+    assert (rows["b.txt"].state, rows["b.txt"].note) == ("duplicate", "a.txt")
+    assert rows["broken.pdf"].state == "skipped"
+    assert rows["broken.pdf"].note.startswith("broken.pdf: the PDF is damaged")

@@ -7,12 +7,20 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.pipeline import Assistant
-from assistant.store import SyncReport
+from assistant.sync import SyncReport
 
 console = Console(stderr=True, soft_wrap=True)  # progress and messages; stdout is for results
 
@@ -43,6 +51,7 @@ def sync_with_progress(
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
     )
     with Progress(*columns, console=console, transient=True) as bar:
         tasks: dict[str, int] = {}
@@ -61,5 +70,12 @@ def sync_with_progress(
 
 
 def print_skipped(report: SyncReport) -> None:
+    """What the sync left out and why, and the files indexed once as duplicates."""
     for skipped in report.skipped:
-        console.print(f"[yellow]Skipped[/] {skipped['reason']}", highlight=False)
+        console.print(f"[yellow]Skipped[/] {escape(skipped['reason'])}", highlight=False)
+    for duplicate in report.duplicates:
+        console.print(
+            f"[cyan]Duplicate[/] {escape(duplicate['document'])} has the same content as "
+            f"{escape(duplicate['same_as'])}: indexed once.",
+            highlight=False,
+        )

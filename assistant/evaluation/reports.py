@@ -206,7 +206,8 @@ def _failure_lines(report: dict) -> list[str]:
         if record["failures"]:
             question = " ".join(record["question"].split())
             lines.append(f"- `{record['id']}` {', '.join(record['failures'])}: {question}")
-            lines += [f"  - data error: {error}" for error in record["data_errors"]]
+            where = f"line {record.get('line', '?')} of {report['run']['questions_file']}"
+            lines += [f"  - data error ({where}): {error}" for error in record["data_errors"]]
     for skipped in report["run"].get("skipped_lines") or []:
         lines.append(f"- skipped question file {skipped}")
     return lines

@@ -1,0 +1,344 @@
+"""Syncing the index with the corpus: embed only what changed, say what was left out and why.
+
+Sync is incremental: files whose content hash matches the manifest keep their chunks and
+vectors (read back from the flat FAISS index), new or changed files are chunked and embedded,
+deleted files are dropped, and an unchanged corpus writes nothing at all.
+
+One bad file never stops the rest. A file that cannot be hashed or read (permissions, damage,
+an unknown encoding), one over the size limit, a link out of the corpus folder or a name that
+is not valid UTF-8 is skipped with a message; when an earlier version of it was indexed, that
+version is kept rather than lost. The manifest remembers each skipped file by its hash, so the
+status says "skipped" rather than "new" until the file changes.
+
+Files with the same content are indexed once: the first in path order holds the chunks, the
+others are recorded as its duplicates (the report and the Documents page name them), so one
+passage cannot fill the answer's top k twice.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from assistant.chunking import Chunk, chunk_document
+from assistant.documents import (
+    SUPPORTED_TEXT,
+    file_hash,
+    load_document,
+    printable_name,
+    relative_name,
+    scan_corpus,
+)
+from assistant.embeddings import Embedder, embed_in_batches
+from assistant.errors import AssistantError
+from assistant.keywords import TOKENIZER
+from assistant.store import (
+    FORMAT_VERSION,
+    FileEntry,
+    Index,
+    Manifest,
+    chunking_params,
+    load_index,
+    locked,
+    read_manifest,
+    write_generation,
+    write_manifest,
+)
+
+Progress = Callable[[str, int, int, str], None]  # (stage, done, total, detail)
+
+
+@dataclass
+class SyncReport:
+    documents: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    removed: int = 0
+    added_files: list[str] = field(default_factory=list)
+    changed_files: list[str] = field(default_factory=list)
+    removed_files: list[str] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)  # {"document", "reason"}
+    duplicates: list[dict] = field(default_factory=list)  # {"document", "same_as"}
+    rebuilt: bool = False
+    written: bool = False
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CorpusStatus:
+    """How the corpus differs from the index, found by hashing only (no embedding)."""
+
+    new: list[str]
+    changed: list[str]
+    removed: list[str]
+    unchanged: list[str]
+    index_exists: bool
+    keywords_stale: bool = False  # the keyword side was built with another tokenizer
+    skipped: list[str] = field(default_factory=list)  # tried before, unchanged since
+
+    @property
+    def up_to_date(self) -> bool:
+        changes = self.new or self.changed or self.removed or self.keywords_stale
+        return self.index_exists and not changes
+
+
+def corpus_status(corpus_dir: Path, index_dir: Path) -> CorpusStatus:
+    scan = scan_corpus(corpus_dir)
+    manifest = read_manifest(index_dir)
+    known = manifest.files if manifest else {}
+    tried = manifest.skipped if manifest else {}
+    hashes = {relative_name(path, corpus_dir): _hash(path) for path in scan.files}
+    skipped = {name for name, h in hashes.items() if tried.get(name, {}).get("sha256") == h}
+    same = {name for name, h in hashes.items() if name in known and known[name].sha256 == h}
+    return CorpusStatus(
+        new=[name for name in hashes if name not in known and name not in skipped],
+        changed=[name for name in hashes if name in known and name not in same | skipped],
+        removed=[name for name in known if name not in hashes],
+        unchanged=[name for name in hashes if name in same],
+        index_exists=manifest is not None,
+        keywords_stale=manifest is not None and manifest.keyword_tokenizer != TOKENIZER,
+        skipped=sorted(skipped),
+    )
+
+
+def _hash(path: Path) -> str:
+    """The file's SHA-256, or "" when it cannot be read (a sync records it so)."""
+    try:
+        return file_hash(path)
+    except OSError:
+        return ""
+
+
+def sync_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    *,
+    embedder: Embedder,
+    max_tokens: int,
+    overlap_tokens: int,
+    max_file_mb: float | None = None,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> SyncReport:
+    """Bring the index in line with the corpus, embedding only new or changed files."""
+    started = time.perf_counter()
+    chunking = chunking_params(max_tokens, overlap_tokens)
+    with locked(index_dir):
+        previous = None if rebuild else _previous_index(index_dir, embedder, chunking)
+        sync = _Sync(
+            corpus_dir,
+            previous,
+            embedder=embedder,
+            chunking=chunking,
+            max_file_mb=max_file_mb,
+            report=SyncReport(rebuilt=rebuild),
+            progress=progress or (lambda *args: None),
+        )
+        sync.plan()
+        sync.commit(index_dir)
+    sync.report.seconds = round(time.perf_counter() - started, 3)
+    return sync.report
+
+
+class _Sync:
+    """One sync: a plan file by file (keep, embed, skip, or note as a duplicate), then a commit."""
+
+    def __init__(
+        self,
+        corpus_dir: Path,
+        previous: Index | None,
+        *,
+        embedder: Embedder,
+        chunking: dict,
+        max_file_mb: float | None,
+        report: SyncReport,
+        progress: Progress,
+    ) -> None:
+        self.corpus_dir = corpus_dir
+        self.previous = previous
+        self.old_files = previous.manifest.files if previous else {}
+        self.old_rows = _rows_by_document(previous)
+        self.embedder = embedder
+        self.chunking = chunking
+        self.limit_mb = max_file_mb
+        self.report = report
+        self.progress = progress
+        self.now = datetime.now(UTC).isoformat(timespec="seconds")
+        self.kept: dict[str, list[int]] = {}  # document -> its rows in the previous index
+        self.fresh: dict[str, list[Chunk]] = {}
+        self.entries: dict[str, FileEntry] = {}
+        self.skipped: dict[str, dict] = {}  # document -> {"sha256" ("" unreadable), "reason"}
+        self.holders: dict[str, str] = {}  # sha256 -> the document that holds its chunks
+
+    def plan(self) -> None:
+        scan = scan_corpus(self.corpus_dir)
+        self.report.skipped += scan.skipped
+        for path in scan.unsupported:
+            name = printable_name(relative_name(path, self.corpus_dir))
+            reason = f"unsupported file type '{path.suffix or '(none)'}'; use {SUPPORTED_TEXT}"
+            self.report.skipped.append({"document": name, "reason": f"{name}: {reason}."})
+        for number, path in enumerate(scan.files, start=1):
+            name = relative_name(path, self.corpus_dir)
+            self.progress("reading", number, len(scan.files), name)
+            self._plan_file(path, name)
+
+    def _plan_file(self, path: Path, name: str) -> None:
+        old = self.old_files.get(name)
+        try:
+            digest, size = file_hash(path), path.stat().st_size
+        except OSError as error:
+            reason = f"{name}: cannot be read ({error.strerror}). Check its permissions."
+            self._skip(name, "", reason)
+            return
+        holder = self.holders.get(digest)
+        if holder is not None:
+            self._duplicate(name, digest, size, holder, old)
+        elif old is not None and old.sha256 == digest and old.duplicate_of is None:
+            self._keep_old(name)
+        elif self.limit_mb is not None and size > self.limit_mb * 1024 * 1024:
+            self._skip(
+                name,
+                digest,
+                f"{name}: {size / 1024 / 1024:.1f} MB is over the limit of {self.limit_mb:g} MB "
+                "per file; raise ASSISTANT_MAX_FILE_MB to index it.",
+            )
+        else:
+            self._read(path, name, digest, size, old)
+
+    def _read(self, path: Path, name: str, digest: str, size: int, old: FileEntry | None) -> None:
+        try:
+            document = load_document(path, root=self.corpus_dir)
+        except AssistantError as error:
+            self._skip(name, digest, str(error))
+            return
+        chunks = chunk_document(
+            document,
+            count_tokens=self.embedder.count_tokens,
+            max_tokens=self.chunking["max_tokens"],
+            overlap_tokens=self.chunking["overlap_tokens"],
+        )
+        self.fresh[name] = chunks
+        pages = len(document.pages) if document.pages[0].number else None
+        self.entries[name] = FileEntry(digest, size, len(chunks), pages, self.now)
+        self.holders[digest] = name
+        (self.report.changed_files if old else self.report.added_files).append(name)
+
+    def _duplicate(self, name, digest, size, holder, old: FileEntry | None) -> None:
+        pages = self.entries[holder].pages
+        self.entries[name] = FileEntry(digest, size, 0, pages, self.now, duplicate_of=holder)
+        if old is not None and (old.sha256, old.duplicate_of) == (digest, holder):
+            self.entries[name] = old
+        elif old is None:
+            self.report.added_files.append(name)
+        else:
+            self.report.changed_files.append(name)
+        self.report.duplicates.append({"document": name, "same_as": holder})
+
+    def _keep_old(self, name: str) -> None:
+        """Carry the indexed version over (unchanged, or the last good one of a bad file)."""
+        old = self.old_files.get(name)
+        if old is None:
+            return
+        self.kept[name] = self.old_rows.get(name, [])
+        self.entries[name] = old
+        if old.duplicate_of is None:
+            self.holders.setdefault(old.sha256, name)
+
+    def _skip(self, name: str, digest: str, reason: str) -> None:
+        self.report.skipped.append({"document": name, "reason": reason})
+        self.skipped[name] = {"sha256": digest, "reason": reason}
+        self._keep_old(name)
+
+    def commit(self, index_dir: Path) -> None:
+        """Write what changed: nothing, the manifest alone, or a new generation."""
+        report, previous = self.report, self.previous
+        report.removed_files = [name for name in self.old_files if name not in self.entries]
+        kept_rows = sum(len(rows) for rows in self.kept.values())
+        report.removed = (len(previous.chunks) if previous else 0) - kept_rows
+        report.documents = len(self.entries)
+        same_vectors = (
+            previous is not None
+            and not self.fresh
+            and report.removed == 0
+            and previous.manifest.keyword_tokenizer == TOKENIZER
+        )
+        manifest = self._manifest(previous.manifest.generation if same_vectors else None)
+        if same_vectors:
+            report.chunks = len(previous.chunks)
+            old = previous.manifest
+            if (old.files, old.skipped) != (manifest.files, manifest.skipped):
+                write_manifest(index_dir, manifest)  # who is skipped or a duplicate changed
+            return
+        new_chunks = [chunk for chunks in self.fresh.values() for chunk in chunks]
+        new_vectors = embed_in_batches(
+            [chunk.search_text for chunk in new_chunks],
+            self.embedder,
+            report=_embedding_progress(self.progress),
+        )
+        report.embedded = len(new_chunks)
+        rows = [row for name in self.entries if name in self.kept for row in self.kept[name]]
+        chunks = [previous.chunks[row] for row in rows] if previous else []
+        vectors = previous.vectors()[rows] if previous and rows else None
+        chunks += new_chunks
+        vectors = new_vectors if vectors is None else np.vstack([vectors, new_vectors])
+        self.progress("writing", 0, 1, str(index_dir))
+        write_generation(index_dir, manifest, chunks, vectors)
+        report.chunks = len(chunks)
+        report.written = True
+
+    def _manifest(self, generation: str | None) -> Manifest:
+        return Manifest(
+            format_version=FORMAT_VERSION,
+            embedder=self.embedder.name,
+            dimension=self.embedder.dimension,
+            chunking=self.chunking,
+            generation=generation or f"{int(time.time())}-{uuid.uuid4().hex[:8]}",
+            files=dict(sorted(self.entries.items())),
+            updated_at=self.now,
+            keyword_tokenizer=TOKENIZER,
+            skipped=dict(sorted(self.skipped.items())),
+        )
+
+
+def _embedding_progress(progress: Progress) -> Callable[[int, int], None]:
+    """Embedding progress with its rate and the time left, for the CLI bar and the app."""
+    started = time.perf_counter()
+
+    def report(done: int, total: int) -> None:
+        elapsed = time.perf_counter() - started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        left = (total - done) / rate if rate else 0.0
+        detail = f"{rate:.0f} chunks/s, about {_duration(left)} left" if done < total else ""
+        progress("embedding", done, total, detail)
+
+    return report
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _previous_index(folder: Path, embedder: Embedder, chunking: dict) -> Index | None:
+    if read_manifest(folder) is None:
+        return None
+    return load_index(folder, embedder=embedder, chunking=chunking, keywords=False)
+
+
+def _rows_by_document(index: Index | None) -> dict[str, list[int]]:
+    rows: dict[str, list[int]] = {}
+    for row, chunk in enumerate(index.chunks if index else []):
+        rows.setdefault(chunk.document, []).append(row)
+    return rows
