@@ -138,16 +138,21 @@ def test_delete_refuses_anything_but_a_corpus_document(corpus, tmp_path, name):
     assert (tmp_path / "outside.txt").exists()
 
 
-def test_list_documents_reports_each_state(settings, corpus):
-    for name in ("kept.txt", "changed.txt", "removed.txt"):
-        (corpus / name).write_text(f"{name} is about llamas.\n", encoding="utf-8")
+def index_corpus(settings) -> None:
+    index = settings.index
     sync_index(
-        corpus,
-        settings.index.index_dir,
+        index.corpus_dir,
+        index.index_dir,
         embedder=HashingEmbedder(),
         max_tokens=128,
         overlap_tokens=24,
     )
+
+
+def test_list_documents_reports_each_state(settings, corpus):
+    for name in ("kept.txt", "changed.txt", "removed.txt"):
+        (corpus / name).write_text(f"{name} is about llamas.\n", encoding="utf-8")
+    index_corpus(settings)
     (corpus / "changed.txt").write_text("Now about alpacas.\n", encoding="utf-8")
     (corpus / "removed.txt").unlink()
     (corpus / "new.md").write_text("# New\n\nFresh.\n", encoding="utf-8")
@@ -168,13 +173,7 @@ def test_list_documents_names_duplicates_and_skipped_files(settings, corpus):
     (corpus / "a.txt").write_text("Llamas hum.\n", encoding="utf-8")
     (corpus / "b.txt").write_text("Llamas hum.\n", encoding="utf-8")
     (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
-    sync_index(
-        corpus,
-        settings.index.index_dir,
-        embedder=HashingEmbedder(),
-        max_tokens=128,
-        overlap_tokens=24,
-    )
+    index_corpus(settings)
     rows = {row.name: row for row in list_documents(corpus, settings.index.index_dir)}
     assert (rows["b.txt"].state, rows["b.txt"].note) == ("duplicate", "a.txt")
     assert rows["broken.pdf"].state == "skipped"
