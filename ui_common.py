@@ -2,7 +2,7 @@
 
 Pages import from here so the embedder and the model load once per process
 (``st.cache_resource``), whichever page a user opens first. The model is cached on the few
-settings that decide which weights are loaded (``GenerationSettings.weights_key``), so changing
+settings that decide which model answers (``GenerationSettings.weights_json``), so changing
 top-k, the temperature or the answer length makes a new, cheap Assistant around the same loaded
 embedder and model, and every browser session shares that one model. The assistant loads the
 model the first time it needs it (``Assistant.generator``), so the Documents page never waits
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 
 import streamlit as st
 
@@ -83,27 +82,18 @@ def _embedder(name: str) -> Embedder:
 
 
 @st.cache_resource(show_spinner="Loading the model (the first time takes a while)...")
-def _generator(
-    kind: str, model_path: Path | None, cache_dir: Path, n_ctx: int, n_threads: int
-) -> Generator:
-    settings = GenerationSettings(
-        generator=kind,
-        model_path=model_path,
-        model_cache_dir=cache_dir,
-        n_ctx=n_ctx,
-        n_threads=n_threads,
-    )
-    return load_generator(settings)
+def _generator(weights_json: str) -> Generator:
+    return load_generator(GenerationSettings.model_validate_json(weights_json))
 
 
 @st.cache_resource
 def _assistant(settings_json: str) -> Assistant:
     settings = Settings.model_validate_json(settings_json)
-    weights = settings.generation.weights_key()
+    weights = settings.generation.weights_json()
     return Assistant(
         settings,
         embedder=_embedder(settings.index.embedder),
-        generator_loader=lambda: _generator(*weights),
+        generator_loader=lambda: _generator(weights),
     )
 
 

@@ -67,6 +67,8 @@ class Answer:
     unsupported: list[str] = field(default_factory=list)  # sentences no shown passage supports
     draft: str = ""  # the model's own text, before verification
     refusal_reason: RefusalReason | None = None  # None when answered
+    model: str = ""  # the model that wrote the draft ("" when none ran)
+    backend: str = ""  # where it ran ("llama.cpp in this process", "OpenAI-compatible ...")
 
     def to_dict(self) -> dict:
         """The one JSON shape of an answer (``ask --json``, the API, evaluation reports)."""
@@ -80,6 +82,8 @@ class Answer:
             "unsupported": self.unsupported,
             "draft": self.draft,
             "prompt": self.prompt,
+            "model": self.model,
+            "backend": self.backend,
             "timings": self.timings.to_dict(),
         }
 
@@ -161,6 +165,7 @@ class AnswerStream:
         if timings.ttft_s is not None:
             timings.generation_s = round(time.perf_counter() - started - timings.ttft_s, 3)
         self.answer = self._finish("".join(pieces), shown, hits, timings, messages)
+        self.answer.model, self.answer.backend = self._generator.name, self._generator.backend
 
     def _finish(self, raw, shown, hits, timings, messages) -> Answer:
         text, citations = parse_citations(raw, shown)

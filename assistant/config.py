@@ -21,7 +21,7 @@ _FROM_ENVIRONMENT = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
 
 RetrievalMode = Literal["hybrid", "dense", "keyword"]
 Fusion = Literal["weighted", "rrf"]
-GeneratorKind = Literal["llama", "scripted"]
+GeneratorKind = Literal["llama", "server", "scripted"]
 
 
 class IndexSettings(BaseSettings):
@@ -104,7 +104,21 @@ class GenerationSettings(BaseSettings):
     model_config = _FROM_ENVIRONMENT
 
     generator: GeneratorKind = Field(
-        "llama", description="'llama' (llama.cpp) or 'scripted' (a test double)."
+        "llama",
+        description="'llama' (a GGUF run by llama.cpp in this process), 'server' (any "
+        "OpenAI-compatible model server at server_url) or 'scripted' (a test double).",
+    )
+    server_url: str = Field(
+        "",
+        description="With generator 'server': the server's OpenAI-compatible address, e.g. "
+        "http://127.0.0.1:8080/v1. Its API key, if any, is read from ASSISTANT_SERVER_API_KEY "
+        "and never stored in the settings.",
+    )
+    server_model: str = Field(
+        "", description="With generator 'server': the model to ask for; empty: the first listed."
+    )
+    server_timeout: float = Field(
+        120.0, gt=0, description="Seconds to wait for the model server before giving up."
     )
     model_path: Path | None = Field(
         None, description="A GGUF file; empty means the default Qwen2.5-Coder-1.5B-Instruct."
@@ -121,10 +135,21 @@ class GenerationSettings(BaseSettings):
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
     max_tokens: int = Field(256, ge=8, description="Most tokens generated for one answer.")
 
-    def weights_key(self) -> tuple:
-        """The settings that decide which weights are loaded (not how they are sampled)."""
-        return (self.generator, self.model_path, self.model_cache_dir, self.n_ctx, self.n_threads)
+    def weights_json(self) -> str:
+        """The settings that decide which model answers (not how it is sampled), as JSON."""
+        return self.model_dump_json(include=MODEL_CHOICE)
 
+
+MODEL_CHOICE = {
+    "generator",
+    "model_path",
+    "model_cache_dir",
+    "n_ctx",
+    "n_threads",
+    "server_url",
+    "server_model",
+    "server_timeout",
+}
 
 GROUPS = {
     "index": IndexSettings,

@@ -256,6 +256,7 @@ class Turn:
     answer: Answer | None = None
     error: str | None = None
     highlights: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # marker -> spans
+    replayed: bool = False  # an earlier turn given by a client (the API), answered elsewhere
 
     def record(self, answer: Answer) -> None:
         self.answer = answer
@@ -270,7 +271,21 @@ class Conversation:
 
     def history(self) -> list[str]:
         """The standalone questions of the answered turns, oldest first."""
-        return [t.rewrite.standalone for t in self.turns if t.rewrite is not None and t.answer]
+        return [
+            t.rewrite.standalone
+            for t in self.turns
+            if t.rewrite is not None and (t.answer or t.replayed)
+        ]
+
+    @classmethod
+    def replay(cls, questions: Sequence[str]) -> Conversation:
+        """A conversation whose earlier questions are these, read as the app would have read
+        them (with the rules; the model is kept for the question being asked now)."""
+        conversation = cls()
+        for question in questions:
+            rewrite = rewrite_question(question, conversation.history())
+            conversation.turns.append(Turn(question, rewrite, replayed=True))
+        return conversation
 
     def is_follow_up(self, question: str) -> bool:
         return is_follow_up(question, self.history())

@@ -36,6 +36,7 @@ LAYERS = [
     ["assistant.highlights"],
     ["assistant.conversation"],
     ["assistant.pipeline", "assistant.uploads"],
+    ["assistant.api"],
     ["assistant.evaluation"],
     ["assistant.cli"],
 ]

