@@ -58,6 +58,7 @@ def settings_sidebar() -> Settings:
     settings = current_settings()
     with st.sidebar:
         st.header("Answering")
+        st.caption(md_escape(f"Model backend: {backend_text(settings)}"))
         model = st.text_input(
             "Model file (GGUF)",
             value=str(settings.generation.model_path or ""),
@@ -86,6 +87,17 @@ def settings_sidebar() -> Settings:
         update={"generation": generation, "retrieval": retrieval}
     )
     return st.session_state.settings
+
+
+def backend_text(settings: Settings) -> str:
+    """Where answers are written, from the settings (without loading the model)."""
+    generation = settings.generation
+    if generation.generator == "server":
+        model = generation.server_model or "the first model it lists"
+        return f"OpenAI-compatible server at {generation.server_url} ({model})"
+    if generation.generator == "scripted":
+        return "scripted test double"
+    return "llama.cpp in this process"
 
 
 def _checked_model_path(text: str, settings: Settings) -> Path | None:

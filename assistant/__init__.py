@@ -7,24 +7,26 @@ The pipeline, one module or package per stage, dependencies pointing one way::
     embeddings, keywords -> store  vectors and BM25 over the chunks, on disk
     sync                           the index brought in line with the corpus, file by file
     retrieval                      a question to scored Hits (dense, keyword, fused)
-    llm, prompts, citations        the model, the prompt it sees, the markers it writes
+    llm/, prompts, citations       the model (local or on a server), its prompt, its markers
     grounding/                     support, verification, relevance, refusal decisions
     answer                         the streamed Answer record
     highlights, conversation       reading an answer back; turns and follow-ups
     pipeline                       the Assistant: components built once from Settings
-    uploads, evaluation/, cli/     adding documents, scoring question sets, commands
+    uploads, api                   adding documents; the assistant as an OpenAI-compatible API
+    evaluation/, cli/              scoring question sets; the commands
 
 This module is the public API the app and scripts import.
 """
 
 from assistant.answer import Answer, AnswerStream, Timings
+from assistant.api import MODEL_ID, create_app
 from assistant.citations import Citation
 from assistant.config import PROJECT_ROOT, GenerationSettings, Settings
 from assistant.conversation import Conversation, Rewrite, Turn
 from assistant.embeddings import Embedder, load_embedder
 from assistant.errors import AssistantError
 from assistant.grounding import RefusalReason
-from assistant.llm import Generator, load_generator, resolve_model_path
+from assistant.llm import Generator, default_model_path, load_generator, resolve_model_path
 from assistant.pipeline import Assistant
 from assistant.retrieval import Hit
 from assistant.sync import CorpusStatus, SyncReport
@@ -39,6 +41,7 @@ from assistant.uploads import (
 
 __all__ = [
     "MARKER",
+    "MODEL_ID",
     "PROJECT_ROOT",
     "GenerationSettings",
     "Answer",
@@ -59,6 +62,8 @@ __all__ = [
     "Timings",
     "Turn",
     "UploadConflict",
+    "create_app",
+    "default_model_path",
     "delete_document",
     "list_documents",
     "load_embedder",

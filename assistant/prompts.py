@@ -89,8 +89,16 @@ def build_messages(question: str, hits: list[Hit], prompts: Prompts) -> Messages
 def fit_passages(
     question: str, hits: list[Hit], *, prompts: Prompts, generator: Generator, max_tokens: int
 ) -> tuple[list[Hit], Messages, int]:
-    """The leading hits whose prompt fits the context window with room for the answer."""
+    """The leading hits whose prompt fits the context window with room for the answer.
+
+    Adding a passage never shortens the prompt, so when all hits fit, one count settles it (a
+    model server counts over HTTP: one call instead of one per passage).
+    """
     budget = generator.n_ctx - max_tokens - CONTEXT_MARGIN
+    everything = build_messages(question, hits, prompts)
+    size = generator.prompt_tokens(everything)
+    if size <= budget:
+        return list(hits), everything, size
     shown: list[Hit] = []
     messages = build_messages(question, shown, prompts)
     size = generator.prompt_tokens(messages)

@@ -83,7 +83,9 @@ def test_first_run_builds_the_index_with_progress(app_corpus):
     at = start()
     assert at.status[0].label.startswith("Index synced: 3 documents")
     assert any("First run" in info.value for info in at.info)
-    assert "Index up to date: 3 documents." in [c.value for c in at.sidebar.caption]
+    captions = [c.value for c in at.sidebar.caption]
+    assert "Index up to date: 3 documents." in captions
+    assert "Model backend: scripted test double" in [plain(c) for c in captions]
     at.run()  # a rerun finds the index and builds nothing
     assert not at.status
 

@@ -37,6 +37,12 @@ def stand_in(behaviour: dict) -> FastAPI:
     def models(request: Request):
         return refused(request) or {"data": [{"id": "stand-in-model", "object": "model"}]}
 
+    @app.get("/props")
+    def props():
+        if not behaviour.get("n_ctx"):
+            return JSONResponse({"error": "no"}, status_code=404)
+        return {"default_generation_settings": {"n_ctx": behaviour["n_ctx"]}}
+
     @app.post("/tokenize")
     async def tokenize(request: Request):
         if not behaviour.get("tokenize"):
@@ -156,6 +162,12 @@ def test_tokens_are_counted_by_the_server_where_it_can(server):
     server.behaviour["tokenize"] = True
     assert generator(server).count_tokens(text) == 4
     assert estimate_tokens("日本語") == 3  # a character the estimate cannot split is a token
+
+
+def test_a_smaller_server_context_bounds_the_prompt(server):
+    assert generator(server, n_ctx=4096).n_ctx == 4096
+    server.behaviour["n_ctx"] = 1024
+    assert generator(server, n_ctx=4096).n_ctx == 1024
 
 
 # --- llama-cpp-python's own server with the default GGUF ------------------------------------

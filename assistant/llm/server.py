@@ -5,8 +5,9 @@ this protocol; the official ``openai`` client does the HTTP. Only generation mov
 prompt assembly, citation checks and refusals stay in the assistant's process.
 
 Prompt budgeting needs token counts without the model file. The server is asked where it can
-(llama.cpp's ``/tokenize``, llama-cpp-python's ``/extras/tokenize/count``); otherwise a count is
-estimated on the safe side (an ASCII character is at least 0.4 tokens, any other character one
+(llama.cpp's ``/tokenize``, llama-cpp-python's ``/extras/tokenize/count``, and llama.cpp's
+``/props`` for a context smaller than ``ASSISTANT_N_CTX``); otherwise a count is estimated on
+the safe side (an ASCII character is at least 0.4 tokens, any other character one
 token), and a server that still rejects the prompt as too long gets a clear message.
 
 Failures name the URL and what to check: a server that is down, too slow, refuses the key
@@ -56,8 +57,22 @@ class ServerGenerator:
         self._timeout = timeout
         self.name = model or self._first_model()
         self.backend = f"OpenAI-compatible server at {self.url}"
-        self.n_ctx = n_ctx
+        self.n_ctx = min(n_ctx, self._server_context() or n_ctx)
         self._tokenizer: tuple[str, str, str] | None | bool = False  # False: not probed yet
+
+    def _server_context(self) -> int | None:
+        """The context size llama.cpp's server reports (``/props``); None elsewhere."""
+        import httpx
+
+        try:
+            reply = httpx.get(
+                self.url.removesuffix("/v1") + "/props", headers=self._headers(), timeout=5
+            )
+            settings = reply.json().get("default_generation_settings", {})
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return None
+        size = settings.get("n_ctx") if isinstance(settings, dict) else None
+        return size if isinstance(size, int) and size > 0 else None
 
     def _first_model(self) -> str:
         models = self._call(lambda: list(self._client.models.list()))
