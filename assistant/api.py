@@ -194,8 +194,8 @@ def sources_text(answer: Answer) -> str:
 
 def check_note(answer: Answer) -> str:
     """What verification changed about the streamed draft, as text appended to the stream."""
-    if answer.text.strip() == answer.draft.strip():
-        return ""
+    if not answer.draft or answer.text.strip() == answer.draft.strip():
+        return ""  # what streamed is the answer (a refusal made before the model ran, too)
     if answer.refused and answer.refusal_reason is not None and answer.draft:
         reason = answer.refusal_reason.explanation
         return f"\n\n(Not an answer: {reason}.) {answer.text}"

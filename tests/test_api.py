@@ -128,6 +128,14 @@ def test_a_streamed_completion_arrives_in_pieces_then_the_record(serve):
     assert chunks[-1].model_extra["assistant"]["citations"][0]["marker"] == 1
 
 
+def test_a_refusal_made_before_the_model_runs_streams_once(serve):
+    chunks = list(ask(serve(), "What is the MMLU score of bees?", stream=True))
+    content = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert content.count("The documents don't mention MMLU") == 1
+    record = chunks[-1].model_extra["assistant"]
+    assert record["refused"] and record["refusal_reason"] == "unmentioned"
+
+
 def test_earlier_messages_make_a_follow_up_standalone(serve):
     messages = [
         {"role": "user", "content": "What do bees make?"},
