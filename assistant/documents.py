@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ DOCX_SUFFIXES = {".docx"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | PDF_SUFFIXES | HTML_SUFFIXES | DOCX_SUFFIXES
 SUPPORTED_TEXT = ".txt, .md, .pdf, .html or .docx"
 PAGE_SEPARATOR = "\n\n"
+logging.getLogger("pypdf").setLevel(logging.ERROR)  # a damaged PDF gets our message, not its log
 _WESTERN_SIGNS = set("€–—‘’‚“”„…•«»°£§©®™±×·¿¡\u00a0")
 _FOLDER_LINK = {
     "outside": "a link to a folder outside the corpus folder (not read)",

@@ -186,23 +186,38 @@ class _Sync:
             name = printable_name(relative_name(path, self.corpus_dir))
             reason = f"unsupported file type '{path.suffix or '(none)'}'; use {SUPPORTED_TEXT}"
             self.report.skipped.append({"document": name, "reason": f"{name}: {reason}."})
+        files = []  # (path, name, sha256, size) of every readable file
         for number, path in enumerate(scan.files, start=1):
             name = relative_name(path, self.corpus_dir)
             self.progress("reading", number, len(scan.files), name)
-            self._plan_file(path, name)
+            try:
+                files.append((path, name, file_hash(path), path.stat().st_size))
+            except OSError as error:
+                reason = f"{name}: cannot be read ({error.strerror}). Check its permissions."
+                self._skip(name, "", reason)
+        # A file that already holds its content's chunks keeps them, so a copy added later (in
+        # whatever path order) is the duplicate; otherwise the first in path order holds them.
+        files.sort(key=lambda file: not self._holds_chunks(file[1], file[2]))
+        copies = []
+        for path, name, digest, size in files:
+            if digest in self.holders:
+                copies.append((path, name, digest, size))
+            else:
+                self._plan_file(path, name, digest, size)
+        for path, name, digest, size in copies:
+            holder = self.holders.get(digest)
+            if holder is not None:
+                self._duplicate(name, digest, size, holder, self.old_files.get(name))
+            else:
+                self._plan_file(path, name, digest, size)
 
-    def _plan_file(self, path: Path, name: str) -> None:
+    def _holds_chunks(self, name: str, digest: str) -> bool:
         old = self.old_files.get(name)
-        try:
-            digest, size = file_hash(path), path.stat().st_size
-        except OSError as error:
-            reason = f"{name}: cannot be read ({error.strerror}). Check its permissions."
-            self._skip(name, "", reason)
-            return
-        holder = self.holders.get(digest)
-        if holder is not None:
-            self._duplicate(name, digest, size, holder, old)
-        elif old is not None and old.sha256 == digest and old.duplicate_of is None:
+        return old is not None and old.sha256 == digest and old.duplicate_of is None
+
+    def _plan_file(self, path: Path, name: str, digest: str, size: int) -> None:
+        old = self.old_files.get(name)
+        if self._holds_chunks(name, digest):
             self._keep_old(name)
         elif self.limit_mb is not None and size > self.limit_mb * 1024 * 1024:
             self._skip(

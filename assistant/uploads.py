@@ -182,7 +182,7 @@ def list_documents(corpus_dir: Path, index_dir: Path) -> list[DocumentRow]:
     for name, state in sorted(states.items()):
         entry = entries.get(name)
         path = corpus_dir / name
-        note = tried[name]["reason"] if state == "skipped" else ""
+        note = tried[name]["reason"].removeprefix(f"{name}: ") if state == "skipped" else ""
         if state == "indexed" and entry.duplicate_of:
             state, note = "duplicate", entry.duplicate_of
         rows.append(

@@ -177,4 +177,4 @@ def test_list_documents_names_duplicates_and_skipped_files(settings, corpus):
     rows = {row.name: row for row in list_documents(corpus, settings.index.index_dir)}
     assert (rows["b.txt"].state, rows["b.txt"].note) == ("duplicate", "a.txt")
     assert rows["broken.pdf"].state == "skipped"
-    assert rows["broken.pdf"].note.startswith("broken.pdf: the PDF is damaged")
+    assert rows["broken.pdf"].note.startswith("the PDF is damaged")
