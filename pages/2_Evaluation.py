@@ -40,6 +40,7 @@ FILTERS = {
     "Missed refusal": "missed-refusal",
     "False refusal": "false-refusal",
     "Data error": "data-error",
+    "Not answered (error)": "answer-error",
 }
 
 LATENCY_CELLS = (

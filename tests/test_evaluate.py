@@ -376,3 +376,23 @@ def test_a_non_default_corpus_gets_its_own_scratch_index(tmp_path):
     b = scratch_index_dir(tmp_path / "other" / "documents", tmp_path / "index")
     assert a.parent == tmp_path / "indexes" and a.name.startswith("documents-") and a != b
     assert a == scratch_index_dir(tmp_path / "bench" / "documents", tmp_path / "index")
+
+
+def test_a_question_that_cannot_be_answered_is_reported_and_the_run_goes_on(default_corpus):
+    from assistant.evaluation.reports import build_report, summary_markdown
+    from assistant.evaluation.runner import EvaluationRun
+
+    questions = [
+        question(id="long", question="Why " + "exactly " * 2500 + "?"),
+        question(id="short", question="Why are open models useful?"),
+    ]
+    assistant = Assistant(Settings().with_overrides(min_score=0.0), generator=ScriptedGenerator())
+    assistant.sync()
+    run = EvaluationRun(
+        questions, assistant=assistant, retrieval_only=False, questions_file=Path("q.jsonl")
+    )
+    results = list(run)
+    assert "answer-error" in results[0].failures and "too long" in results[0].error
+    assert results[1].answer is not None and results[1].error is None
+    summary = summary_markdown(build_report(run.records, run.run_info(partial=False)))
+    assert "- not answered: The question is too long" in summary

@@ -203,6 +203,7 @@ FAILURES = (
     "missed-refusal",
     "false-refusal",
     "data-error",
+    "answer-error",
 )
 
 # --- aggregation --------------------------------------------------------------------------

@@ -208,6 +208,8 @@ def _failure_lines(report: dict) -> list[str]:
             lines.append(f"- `{record['id']}` {', '.join(record['failures'])}: {question}")
             where = f"line {record.get('line', '?')} of {report['run']['questions_file']}"
             lines += [f"  - data error ({where}): {error}" for error in record["data_errors"]]
+            if record.get("error"):
+                lines.append(f"  - not answered: {record['error']}")
     for skipped in report["run"].get("skipped_lines") or []:
         lines.append(f"- skipped question file {skipped}")
     return lines

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from assistant.errors import AssistantError
 from assistant.evaluation import metrics
 from assistant.evaluation.evidence import EvidenceLocator, EvidenceSpan
 from assistant.evaluation.questions import LineError, Question
@@ -48,6 +49,7 @@ class QuestionResult:
     answer: dict | None  # None in retrieval-only runs; see answer_record
     metrics: dict[str, tuple[float, float]]
     failures: tuple[str, ...]
+    error: str | None = None  # why the question could not be answered (it is left unscored)
 
     @property
     def data_errors(self) -> list[str]:
@@ -71,6 +73,7 @@ class QuestionResult:
             "answer": self.answer,
             "metrics": {name: list(value) for name, value in self.metrics.items()},
             "failures": list(self.failures),
+            "error": self.error,
         }
 
 
@@ -87,11 +90,15 @@ def evaluate_questions(
     for question in questions:
         spans = tuple(locator.spans(question))
         ranked, retrieval_ms = assistant.retriever.retrieve(question.question, max(k, MRR_DEPTH))
-        top, answer = ranked[:k], None
+        top, answer, error = ranked[:k], None, None
         if not retrieval_only:
-            answer, top = _answer(assistant, question, k=k, checker=checker)
-            retrieval_ms = answer["timings"]["retrieval_ms"]
+            try:
+                answer, top = _answer(assistant, question, k=k, checker=checker)
+                retrieval_ms = answer["timings"]["retrieval_ms"]
+            except AssistantError as failure:  # one question's error never ends the run
+                error = str(failure)
         scores = metrics.question_metrics(question, spans, top, ranked, answer)
+        failures = metrics.failures(question, spans, scores, answer)
         yield QuestionResult(
             question=question,
             evidence=spans,
@@ -99,7 +106,8 @@ def evaluate_questions(
             retrieval_ms=round(retrieval_ms, 2),
             answer=answer,
             metrics=scores,
-            failures=tuple(metrics.failures(question, spans, scores, answer)),
+            failures=tuple(failures + (["answer-error"] if error else [])),
+            error=error,
         )
 
 
