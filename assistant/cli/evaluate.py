@@ -20,7 +20,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assistant.cli.common import console, fail, print_skipped, settings_from, sync_with_progress
+from assistant.cli.common import (
+    ModelOption,
+    console,
+    fail,
+    print_skipped,
+    settings_from,
+    sync_with_progress,
+)
 from assistant.config import Settings
 from assistant.embeddings import load_embedder
 from assistant.errors import AssistantError
@@ -67,7 +74,7 @@ def run_eval(
     top_k: Annotated[
         int | None, typer.Option("--top-k", min=1, help="Passages given to the model (k).")
     ] = None,
-    model: Annotated[Path | None, typer.Option("--model", help="A GGUF model file.")] = None,
+    model: ModelOption = None,
     retrieval_only: Annotated[
         bool,
         typer.Option("--retrieval-only", help="Only retrieval metrics; never loads the model."),

@@ -47,10 +47,18 @@ class ServerGenerator:
                 "No model server is set. Set ASSISTANT_SERVER_URL to the server's OpenAI-"
                 "compatible address (for example http://127.0.0.1:8080/v1)."
             )
+        import httpx
+
         self.url = base_url.rstrip("/")
+        key = os.environ.get(API_KEY_VARIABLE)
+        self._http = httpx.Client(  # the server's own endpoints beside the OpenAI ones
+            base_url=self.url.removesuffix("/v1"),
+            headers={"Authorization": f"Bearer {key}"} if key else {},
+            timeout=10,
+        )
         self._client = openai.OpenAI(
             base_url=self.url,
-            api_key=os.environ.get(API_KEY_VARIABLE) or "no-key",
+            api_key=key or "no-key",
             timeout=timeout,
             max_retries=0,
         )
@@ -65,9 +73,7 @@ class ServerGenerator:
         import httpx
 
         try:
-            reply = httpx.get(
-                self.url.removesuffix("/v1") + "/props", headers=self._headers(), timeout=5
-            )
+            reply = self._http.get("/props", timeout=5)
             settings = reply.json().get("default_generation_settings", {})
         except (httpx.HTTPError, ValueError, AttributeError):
             return None
@@ -136,9 +142,9 @@ class ServerGenerator:
             self._tokenizer = self._probe_tokenizer()
         if self._tokenizer is None:
             return None
-        url, field, answer = self._tokenizer
+        path, field, answer = self._tokenizer
         try:
-            reply = httpx.post(url, json={field: text}, headers=self._headers(), timeout=10)
+            reply = self._http.post(path, json={field: text})
             reply.raise_for_status()
         except httpx.HTTPError:
             return None
@@ -148,21 +154,14 @@ class ServerGenerator:
     def _probe_tokenizer(self) -> tuple[str, str, str] | None:
         import httpx
 
-        root = self.url.removesuffix("/v1")
         for path, field, answer in _TOKENIZE_PATHS:
             try:
-                reply = httpx.post(
-                    root + path, json={field: "probe"}, headers=self._headers(), timeout=10
-                )
+                reply = self._http.post(path, json={field: "probe"})
             except httpx.HTTPError:
                 return None
             if reply.status_code == 200 and answer in reply.json():
-                return root + path, field, answer
+                return path, field, answer
         return None
-
-    def _headers(self) -> dict[str, str]:
-        key = os.environ.get(API_KEY_VARIABLE)
-        return {"Authorization": f"Bearer {key}"} if key else {}
 
     def _call(self, request):
         """Run one request, turning the client's errors into messages that say what to check."""
