@@ -56,6 +56,18 @@ class KeywordIndex:
             return cls(None, 0)
         return cls(bm25s.BM25.load(str(folder), show_progress=False), size)
 
+    def document_frequency(self, terms: list[str]) -> dict[str, int]:
+        """How many rows contain each term (0 for a term no row uses)."""
+        if self._bm25 is None:
+            return dict.fromkeys(terms, 0)
+        starts = self._bm25.scores["indptr"]
+        return {
+            term: int(starts[row + 1] - starts[row])
+            if (row := self._vocab.get(term)) is not None and row + 1 < len(starts)
+            else 0
+            for term in terms
+        }
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every row for the query (zeros when no query word is known)."""
         tokens = [token for token in keyword_terms(query) if token in self._vocab]

@@ -25,7 +25,7 @@ LAYERS = [
     ["assistant.markup"],
     ["assistant.documents"],
     ["assistant.chunking"],
-    ["assistant.embeddings", "assistant.keywords"],
+    ["assistant.embeddings", "assistant.keywords", "assistant.keyterms"],
     ["assistant.store"],
     ["assistant.sync"],
     ["assistant.retrieval"],

@@ -1,0 +1,61 @@
+"""Key terms: rarity weights, coverage, and abbreviations matched to their expansions."""
+
+from assistant.keyterms import KeyTerms, acronyms, idf, spelled_out
+
+
+def frequencies_from(rows: list[str]):
+    from assistant.text import keyword_terms
+
+    sets = [set(keyword_terms(row)) for row in rows]
+    return lambda terms: {t: sum(t in s for s in sets) for t in terms}, len(sets)
+
+
+ROWS = [
+    "Open models such as Llama and Mistral publish their weights.",
+    "The name Llama comes from the animal; models are open.",
+    "Closed models are served through an API by OpenAI.",
+    "Open models can be fine-tuned; open weights help research.",
+    "Every product needs a name.",
+]
+
+
+def test_a_rare_name_weighs_more_than_a_common_word():
+    frequencies, size = frequencies_from(ROWS)
+    terms = KeyTerms.of("Where does the name Mistral come from?", frequencies, size)
+    assert terms.focus == "mistral"
+    assert terms.weights["mistral"] > terms.weights["name"]
+    # the passage on another name's origin covers "name" and "come", not what was asked
+    assert terms.coverage(ROWS[1]) < 0.5
+    assert not terms.covers_focus(ROWS[1])
+    assert terms.covers_focus(ROWS[0])
+
+
+def test_words_the_corpus_never_uses_are_listed_not_weighed():
+    frequencies, size = frequencies_from(ROWS)
+    terms = KeyTerms.of("Who founded Anthropic?", frequencies, size)
+    assert "anthropic" in terms.unknown
+    assert terms.coverage("nothing relevant") == 0.0 or not terms.weights
+
+
+def test_abbreviations_meet_their_spelled_out_form_both_ways():
+    assert acronyms("LLMs and the EU AI Act, not GPT4") == ["LLM", "EU", "AI"]
+    assert spelled_out("EU", "the European Union's law") == ["european", "union"]
+    assert spelled_out("FBI", "the Federal Bureau of Investigation") == [
+        "federal",
+        "bureau",
+        "investigation",
+    ]
+    assert spelled_out("EU", "every") is None
+    rows = ["Large language models are trained on text.", "Closed models are sold."]
+    frequencies, size = frequencies_from(rows)
+    asked = KeyTerms.of("What are LLMs trained on?", frequencies, size)
+    assert "llm" in asked.weights  # unknown as a word, kept because it is an abbreviation
+    assert asked.covers_focus(rows[0])
+    spelled = KeyTerms.of(
+        "What does the European Union require?", *frequencies_from(["The EU requires audits."])
+    )
+    assert spelled.coverage("The EU requires audits.") == 1.0
+
+
+def test_idf_is_positive_and_falls_with_frequency():
+    assert idf(1, 100) > idf(50, 100) > idf(100, 100) > 0
