@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
-from assistant.citations import Citation, mark_verified, parse_citations
+from assistant.citations import Citation, mark_verified, parse_citations, tidy_markers
 from assistant.config import GenerationSettings
 from assistant.grounding import Grounding, RefusalReason, closest_coverage
 from assistant.llm import Generator, Messages
@@ -69,6 +69,7 @@ class Answer:
     refusal_reason: RefusalReason | None = None  # None when answered
     model: str = ""  # the model that wrote the draft ("" when none ran)
     backend: str = ""  # where it ran ("llama.cpp in this process", "OpenAI-compatible ...")
+    evidence: dict[str, float] | None = None  # what the refusal decision read (grounding)
 
     def to_dict(self) -> dict:
         """The one JSON shape of an answer (``ask --json``, the API, evaluation reports)."""
@@ -84,6 +85,7 @@ class Answer:
             "prompt": self.prompt,
             "model": self.model,
             "backend": self.backend,
+            "evidence": self.evidence,
             "timings": self.timings.to_dict(),
         }
 
@@ -168,10 +170,12 @@ class AnswerStream:
         self.answer.model, self.answer.backend = self._generator.name, self._generator.backend
 
     def _finish(self, raw, shown, hits, timings, messages) -> Answer:
-        text, citations = parse_citations(raw, shown)
+        text, citations = parse_citations(tidy_markers(raw), shown)
         verdict = self._grounding.judge(self.question, text, shown, hits)
         if verdict.refusal is not None:
-            return self._refusal(hits, timings, verdict.refusal, draft=raw, prompt=messages)
+            refusal = self._refusal(hits, timings, verdict.refusal, draft=raw, prompt=messages)
+            refusal.evidence = verdict.evidence
+            return refusal
         if verdict.supported_markers is not None:
             text, citations = parse_citations(verdict.text, shown)
             citations = mark_verified(citations, verdict.supported_markers)
@@ -186,6 +190,7 @@ class AnswerStream:
             messages,
             unsupported=verdict.unsupported,
             draft=raw,
+            evidence=verdict.evidence,
         )
 
     def _refusal(self, hits, timings, reason, *, draft="", prompt=None, names=()) -> Answer:

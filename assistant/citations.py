@@ -26,6 +26,30 @@ class Citation:
         return {"marker": self.marker, **self.hit.to_dict(), "verified": self.verified}
 
 
+# A small model often writes "[1] The answer." or "The answer, which is found in passage [1]."
+_LEADING = re.compile(r"^([ \t]*(?:[-*\u2022][ \t]+)?)((?:\[\d{1,2}\][ \t]*)+)(\S[^\n]*)$", re.M)
+_POINTER = re.compile(
+    r",?[ \t]+(?:which is|as (?:mentioned|stated|shown|described|quoted|given) in"
+    r"|(?:which is |as )?(?:found|quoted|mentioned|stated|given|shown) in"
+    r"|(?:taken )?from|according to)"
+    r"(?:[ \t]+(?:the[ \t]+)?passages?)?[ \t]*(?=\[\d{1,2}\][ \t]*[.!?]?[ \t]*(?:$|\n))",
+    re.M,
+)
+
+
+def tidy_markers(text: str) -> str:
+    """Markers moved where they belong: a line's leading "[1]" goes to its end, and a dangling
+    "which is found in passage [1]" becomes just "[1]"."""
+
+    def move(match: re.Match) -> str:
+        bullet, markers, body = match.groups()
+        body = body.rstrip()
+        stop = body[-1] if body[-1] in ".!?" else ""
+        return f"{bullet}{body[: len(body) - len(stop)].rstrip()} {markers.strip()}{stop}"
+
+    return _POINTER.sub(" ", _LEADING.sub(move, text))
+
+
 def parse_citations(text: str, passages: list[Hit]) -> tuple[str, list[Citation]]:
     """(text without markers that point at no passage, citations in order of first use)."""
     citations: dict[int, Citation] = {}

@@ -91,6 +91,12 @@ class GroundingSettings(BaseSettings):
         description="Refuse a question naming an identifier no passage mentions, and an answer "
         "without the kind of value the question asks for (a year, a number, an amount).",
     )
+    refusal: Literal["fitted", "rules", "off"] = Field(
+        "fitted",
+        description="How to decide to refuse: 'fitted' (a logistic model over all the evidence, "
+        "fitted on evaluation data), 'rules' (hand thresholds, some before the model runs) or "
+        "'off' (only when the model declines or no claim is supported).",
+    )
     confident_score: float = Field(
         0.45,
         description="From this cosine similarity of the best passage up, the checker reads "

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from assistant.answer import AnswerStream
 from assistant.config import Settings
 from assistant.embeddings import Embedder, load_embedder
-from assistant.grounding import Grounding, SupportChecker
+from assistant.grounding import Grounding, RefusalModel, SupportChecker
+from assistant.keyterms import KeyTerms
 from assistant.llm import Generator, load_generator
 from assistant.prompts import Prompts
 from assistant.retrieval import Retriever
@@ -93,6 +94,10 @@ class Assistant:
             self._index = load_index(folder, embedder=self.embedder, chunking=self.chunking)
         return self._index
 
+    def key_terms(self, question: str) -> KeyTerms:
+        """The question's key terms, weighted by rarity in the current index."""
+        return self.retriever.key_terms(question)
+
     @property
     def retriever(self) -> Retriever:
         """The retriever over the current index (rebuilt only when the index is replaced)."""
@@ -111,13 +116,18 @@ class Assistant:
     @property
     def checker(self) -> SupportChecker:
         if self._checker is None:
-            self._checker = SupportChecker(self.embedder)
+            self._checker = SupportChecker(self.embedder, key_terms=self.key_terms)
         return self._checker
 
     @property
     def grounding(self) -> Grounding:
         settings = self.settings.grounding
-        return Grounding(settings, self.checker if settings.verify_citations else None)
+        return Grounding(
+            settings,
+            self.checker if settings.verify_citations else None,
+            key_terms=self.key_terms,
+            model=RefusalModel.load(),
+        )
 
     def ask(self, question: str, *, top_k: int | None = None) -> AnswerStream:
         """The answer to one standalone question, as a stream (see ``Conversation`` for turns)."""

@@ -1,3 +1,5 @@
+import numpy as np
+
 from assistant.answer import AnswerStream
 from assistant.chunking import Chunk
 from assistant.config import PROJECT_ROOT, GenerationSettings, GroundingSettings
@@ -9,7 +11,9 @@ from assistant.prompts import Prompts
 from assistant.retrieval import Hit
 
 PROMPTS = Prompts(PROJECT_ROOT / "prompts")
-CHECKER = SupportChecker(HashingEmbedder())
+# The hashing embedder's cosines say little about relevance, so these tests check support
+# alone; relevance (the question's own threshold) has tests of its own below.
+CHECKER = SupportChecker(HashingEmbedder(), min_relevance=-1.0)
 
 
 def hit(n: int, text: str, score: float = 0.8, heading: str | None = None) -> Hit:
@@ -172,3 +176,57 @@ def test_a_reply_with_a_claim_or_no_marker_is_not_replaced():
     assert quote_pointed_passage("TensorFlow came in 2015 [2].", PASSAGES, asked, embedder) is None
     assert quote_pointed_passage("Here it is:", PASSAGES, asked, embedder) is None
     assert quote_pointed_passage("[7]", PASSAGES, asked, embedder) is None
+
+
+def test_a_supported_sentence_about_something_else_is_not_verified():
+    """The name of another model, copied from a passage: backed, but not what was asked."""
+    from assistant.keyterms import KeyTerms
+    from assistant.text import keyword_terms
+
+    rows = [
+        "The name Llama comes from the animal, a nod to the LLM acronym.",
+        "Mistral is a French company that publishes open-weight models.",
+        "Open models publish their weights; closed models do not.",
+        "Every product needs a name.",
+    ]
+    sets = [set(keyword_terms(row)) for row in rows]
+
+    def key_terms(question):
+        return KeyTerms.of(question, lambda ts: {t: sum(t in s for s in sets) for t in ts}, 4)
+
+    class SameVector(HashingEmbedder):
+        """Every text alike: the cosine part of relevance is level, the key terms decide."""
+
+        def embed(self, texts):
+            return np.ones((len(texts), self.dimension), dtype=np.float32) / self.dimension**0.5
+
+    asked = "Where does the name Mistral come from?"
+    off = "The name Llama comes from the animal [1]."
+    on = "Mistral is a French company [2]."
+    passages = [hit(1, rows[0]), hit(2, rows[1])]
+    probe = SupportChecker(SameVector(), key_terms=key_terms, min_relevance=-1.0)
+    off_score, on_score = (
+        probe.check(claim, passage.chunk.text, question=asked).relevance
+        for claim, passage in ((off, passages[0]), (on, passages[1]))
+    )
+    assert on_score > off_score  # the rare name carries the key-term part of relevance
+    checker = SupportChecker(
+        SameVector(), key_terms=key_terms, min_relevance=(on_score + off_score) / 2
+    )
+    decision = checker.check(off, rows[0], question=asked)
+    assert decision.backed and not decision.supported  # backed, but off the question
+    settings = GroundingSettings(
+        min_score=0.2, check_relevance=False, refusal="rules", refuse_unsupported=True
+    )
+    grounding = Grounding(settings, checker, key_terms=key_terms)
+    answer = AnswerStream(
+        asked,
+        retriever=FixedRetriever(passages[:1]),
+        generator=ScriptedGenerator(off),
+        prompts=PROMPTS,
+        grounding=grounding,
+        generation=GenerationSettings(max_tokens=64, temperature=0.0),
+        top_k=2,
+    ).run()
+    assert answer.refused and answer.refusal_reason == "unsupported"
+    assert answer.evidence["backed_share"] == 1.0 and answer.evidence["supported_share"] == 0.0

@@ -119,6 +119,8 @@ def test_describe_names_the_checker_and_thresholds():
         "min_overlap": 0.4,
         "min_similarity": 0.9,
         "min_answer_overlap": 0.75,
+        "min_relevance": 0.5,
+        "relevance_coverage_weight": 0.2,
     }
 
 

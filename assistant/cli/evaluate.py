@@ -29,7 +29,6 @@ from assistant.cli.common import (
     sync_with_progress,
 )
 from assistant.config import Settings
-from assistant.embeddings import load_embedder
 from assistant.errors import AssistantError
 from assistant.evaluation import (
     LABELS,
@@ -261,24 +260,37 @@ def checker(
     try:
         rows = _jsonl(labels)
         asked = {row["id"]: row["question"] for row in _jsonl(questions)} if questions else {}
-        support = SupportChecker(load_embedder(Settings().index.embedder))
+        assistant = Assistant(Settings())
+        assistant.sync()  # key terms are weighted by the default corpus
+        support = SupportChecker(assistant.embedder, key_terms=assistant.key_terms)
     except (OSError, ValueError, KeyError) as error:
         fail(AssistantError(f"Cannot read the labels {labels} or questions {questions} ({error})."))
     except AssistantError as error:
         fail(error)
-    with_questions = [{**row, "question": asked.get(row.get("question_id"))} for row in rows]
+    with_questions = [
+        {**row, "question": row.get("question") or asked.get(row.get("question_id"))}
+        for row in rows
+    ]
+    without = [
+        {k: v for k, v in row.items() if k not in ("question", "on_question")} for row in rows
+    ]
+    off_question = [row for row in with_questions if "on_question" in row]
     result = {
         "checker": support.name,
         **support.thresholds(),
         **agreement(support, with_questions),
-        "without_questions": agreement(support, rows),
+        "without_questions": agreement(support, without),
+        "relevance_labelled": agreement(support, off_question),
     }
     if as_json:
         print(json.dumps(result))
         return
     console.print(support.describe(), highlight=False)
-    without = result["without_questions"]
-    for label, scores in (("with their questions", result), ("without", without)):
+    for label, scores in (
+        ("with their questions", result),
+        ("without (support only)", result["without_questions"]),
+        ("labelled for relevance too, with their questions", result["relevance_labelled"]),
+    ):
         print(
             f"{scores['pairs']} labelled pairs ({scores['supported']} supported), {label}: "
             f"accuracy {scores['accuracy']:.3f}, Cohen's kappa {scores['kappa']:.3f}; checker "

@@ -7,11 +7,15 @@ together in the order the answer stream asks.
 """
 
 from assistant.grounding.decision import Grounding, Verdict
+from assistant.grounding.evidence import FEATURES, Evidence, RefusalModel
 from assistant.grounding.refusal import RefusalReason, closest_coverage, model_declined
 from assistant.grounding.support import CHECKER_NAME, SupportChecker, SupportDecision, agreement
 
 __all__ = [
     "CHECKER_NAME",
+    "FEATURES",
+    "Evidence",
+    "RefusalModel",
     "Grounding",
     "RefusalReason",
     "SupportChecker",

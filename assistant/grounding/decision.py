@@ -18,13 +18,16 @@ similar; below that, a claim must be backed on its own words. Each check can be 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from assistant.config import GroundingSettings
+from assistant.grounding.evidence import Evidence, RefusalModel
 from assistant.grounding.refusal import RefusalReason, model_declined
 from assistant.grounding.relevance import gives_expected_answer, unmentioned_identifiers
 from assistant.grounding.support import SupportChecker
 from assistant.grounding.verification import quote_pointed_passage, verify
+from assistant.keyterms import KeyTerms
 from assistant.retrieval import Hit
 
 
@@ -36,42 +39,97 @@ class Verdict:
     refusal: RefusalReason | None = None
     supported_markers: frozenset[int] | None = None  # None: the answer was not verified
     unsupported: list[str] = field(default_factory=list)  # sentences no shown passage supports
+    evidence: dict[str, float] | None = None  # the refusal model's features (None: unchecked)
 
 
 class Grounding:
-    """The checks between retrieval and a shown answer, configured by GroundingSettings."""
+    """The checks between retrieval and a shown answer, configured by GroundingSettings.
 
-    def __init__(self, settings: GroundingSettings, checker: SupportChecker | None) -> None:
+    ``refusal`` chooses how the refusal is decided: ``fitted`` (the logistic ``RefusalModel``
+    over all the evidence, after the model has answered), ``rules`` (the hand thresholds of
+    earlier versions, some before the model runs) or ``off`` (only the two hard rules: the
+    model declined, or no claim is supported; evaluation runs use it to gather evidence).
+    """
+
+    def __init__(
+        self,
+        settings: GroundingSettings,
+        checker: SupportChecker | None,
+        *,
+        key_terms: Callable[[str], KeyTerms] | None = None,
+        model: RefusalModel | None = None,
+    ) -> None:
         self.settings = settings
         self.checker = checker if settings.verify_citations else None
+        self.key_terms = key_terms
+        self.mode = settings.refusal
+        self.model = model
+        if self.mode == "fitted" and model is None:
+            self.mode = "rules"  # no fitted model on disk: the hand rules
 
     def off_topic(self, hits: list[Hit]) -> bool:
         """No passage is similar enough to the question to be worth the model's time."""
-        return not hits or max(hit.score for hit in hits) < self.settings.min_score
+        if not hits:
+            return True
+        return self.mode == "rules" and max(hit.score for hit in hits) < self.settings.min_score
 
     def unmentioned(self, question: str, shown: list[Hit]) -> list[str]:
         """Identifiers the question names that no shown passage contains ("MMLU")."""
-        if not self.settings.check_relevance:
+        if not self.settings.check_relevance or self.mode != "rules":
             return []
         return unmentioned_identifiers(question, [hit.chunk.text for hit in shown])
 
     def judge(self, question: str, text: str, shown: list[Hit], hits: list[Hit]) -> Verdict:
         """Verify the draft ``text`` (markers already resolved) against the shown passages."""
-        if model_declined(text):
-            return Verdict(text, RefusalReason.MODEL)
         if self.checker is None:
-            return Verdict(text)
+            return Verdict(text, RefusalReason.MODEL if model_declined(text) else None)
+        declined = model_declined(text)
         text = quote_pointed_passage(text, shown, question, self.checker.embedder) or text
         confident = max(hit.score for hit in hits) >= self.settings.confident_score
-        verification = verify(text, shown, self.checker, question=question if confident else None)
-        if self.settings.refuse_unsupported and not verification.supported_markers:
-            return Verdict(text, RefusalReason.UNSUPPORTED)
+        verification = verify(
+            text, shown, self.checker, question=question, read_as_answers=confident
+        )
         supported = " ".join(verification.supported)
-        if self.settings.check_relevance and not gives_expected_answer(supported, question):
-            return Verdict(text, RefusalReason.NO_ANSWER)
+        evidence = self.evidence(question, hits, shown, declined, verification, supported)
+        reason = self._refusal(question, declined, verification, supported, evidence)
+        if reason is not None:
+            return Verdict(text, reason, evidence=evidence)
         return Verdict(
             verification.text,
             None,
             verification.supported_markers,
             verification.unsupported,
+            evidence=evidence,
         )
+
+    def _refusal(self, question, declined, verification, supported, evidence):
+        if declined:
+            return RefusalReason.MODEL
+        if self.settings.refuse_unsupported and not verification.supported_markers:
+            return RefusalReason.UNSUPPORTED
+        if self.mode == "fitted" and self.model is not None and self.model.refuses(evidence):
+            return RefusalReason.WEAK_EVIDENCE
+        rules = self.mode == "rules" and self.settings.check_relevance
+        if rules and not gives_expected_answer(supported, question):
+            return RefusalReason.NO_ANSWER
+        return None
+
+    def evidence(self, question, hits, shown, declined, verification, supported) -> dict:
+        """Every signal the refusal model reads, for this answer (see ``evidence.py``)."""
+        terms = self.key_terms(question) if self.key_terms else None
+        texts = [f"{hit.chunk.heading or ''} {hit.chunk.text}" for hit in shown]
+        counted = len(terms.weights) + len(terms.unknown) if terms else 0
+        claims = verification.claims
+        return Evidence(
+            top_score=max((hit.score for hit in hits), default=0.0),
+            top_coverage=max((terms.coverage(t) for t in texts), default=0.0) if terms else 0.0,
+            focus_found=float(bool(terms) and any(terms.covers_focus(t) for t in texts)),
+            unknown_share=len(terms.unknown) / counted if counted else 0.0,
+            unmentioned=float(bool(unmentioned_identifiers(question, texts))),
+            declined=float(declined),
+            claims=float(min(claims, 5)),
+            backed_share=verification.backed / claims if claims else 0.0,
+            supported_share=len(verification.supported) / claims if claims else 0.0,
+            relevance=verification.relevance or 0.0,
+            expected_answer=float(gives_expected_answer(supported, question)),
+        ).to_dict()

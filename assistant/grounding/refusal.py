@@ -29,6 +29,7 @@ class RefusalReason(StrEnum):
     MODEL = "model"  # the model itself said the documents do not say
     UNSUPPORTED = "unsupported"  # no sentence of the draft is backed by a shown passage
     NO_ANSWER = "no-answer"  # the draft lacks the kind of value asked for (a year, a number)
+    WEAK_EVIDENCE = "weak-evidence"  # the refusal model finds the evidence too weak
 
     @property
     def explanation(self) -> str:
@@ -38,7 +39,11 @@ class RefusalReason(StrEnum):
     @property
     def rejects_draft(self) -> bool:
         """The model wrote an answer and the checks turned it down (worth showing the draft)."""
-        return self in (RefusalReason.UNSUPPORTED, RefusalReason.NO_ANSWER)
+        return self in (
+            RefusalReason.UNSUPPORTED,
+            RefusalReason.NO_ANSWER,
+            RefusalReason.WEAK_EVIDENCE,
+        )
 
 
 _EXPLANATIONS = {
@@ -47,6 +52,8 @@ _EXPLANATIONS = {
     RefusalReason.MODEL: "the model found no answer in the passages",
     RefusalReason.UNSUPPORTED: "no sentence of the model's draft is backed by a passage",
     RefusalReason.NO_ANSWER: "the draft does not give the kind of answer the question asks for",
+    RefusalReason.WEAK_EVIDENCE: "the passages and the draft together are too weak evidence "
+    "that the documents answer this question",
 }
 
 

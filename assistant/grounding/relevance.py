@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 
+from assistant.keyterms import spelled_out
 from assistant.text import (
     alnum_pieces,
     claim_words,
@@ -118,6 +119,15 @@ def identifiers(question: str) -> list[str]:
 
 
 def unmentioned_identifiers(question: str, passages: list[str]) -> list[str]:
-    """The question's identifiers that no passage contains ("GPT4" matches "GPT-4")."""
-    pieces = alnum_pieces(" ".join(passages).lower())
-    return [name for name in identifiers(question) if not alnum_pieces(name.lower()) <= pieces]
+    """The question's identifiers that no passage contains ("GPT4" matches "GPT-4").
+
+    An abbreviation a passage spells out ("LLMs" and "large language models") is mentioned.
+    """
+    text = " ".join(passages)
+    pieces = alnum_pieces(text.lower())
+    return [
+        name
+        for name in identifiers(question)
+        if not alnum_pieces(name.lower()) <= pieces
+        and not (name.rstrip("s").isalpha() and spelled_out(name.rstrip("s"), text))
+    ]

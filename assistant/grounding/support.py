@@ -42,15 +42,17 @@ Agreement is reported there; ``assistant eval checker`` recomputes it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from assistant.embeddings import Embedder
+from assistant.keyterms import KeyTerms
 from assistant.text import NUMBER, claim_text, claim_words, numbers_in, split_sentences
 
-CHECKER_NAME = "overlap+embedding+question-v2"
+CHECKER_NAME = "overlap+embedding+question-v2+relevance-v1"
+RELEVANCE_COVERAGE_WEIGHT = 0.2
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class SupportDecision:
     similarity: float  # cosine similarity to the best-matching passage sentence
     best_sentence: str  # that passage sentence, for highlighting
     answer_overlap: float | None = None  # share of the words not taken from the question found
+    backed: bool | None = None  # the passage backs the claim, whatever the question (None: same)
+    relevance: float | None = None  # how much the pair is about the question (None: unknown)
 
 
 class SupportChecker:
@@ -74,9 +78,13 @@ class SupportChecker:
         min_overlap: float = 0.85,
         min_similarity: float = 0.85,
         min_answer_overlap: float = 0.75,
+        min_relevance: float = 0.5,
+        key_terms: Callable[[str], KeyTerms] | None = None,
         cache_size: int = 4096,
     ) -> None:
         self.embedder = embedder
+        self.min_relevance = min_relevance
+        self._key_terms = key_terms
         self.min_overlap = min_overlap
         self.min_similarity = min_similarity
         self.min_answer_overlap = min_answer_overlap
@@ -88,6 +96,8 @@ class SupportChecker:
             "min_overlap": self.min_overlap,
             "min_similarity": self.min_similarity,
             "min_answer_overlap": self.min_answer_overlap,
+            "min_relevance": self.min_relevance,
+            "relevance_coverage_weight": RELEVANCE_COVERAGE_WEIGHT,
         }
 
     def describe(self) -> str:
@@ -95,28 +105,71 @@ class SupportChecker:
             f"{self.name} with {self.embedder.name}: supported when the passage has every "
             f"number of the sentence and (content-word overlap >= {self.min_overlap} or "
             f"similarity to its best-matching sentence >= {self.min_similarity} or, given the "
-            f"question, overlap of the words not taken from it >= {self.min_answer_overlap})"
+            f"question, overlap of the words not taken from it >= {self.min_answer_overlap}), "
+            f"and, given the question, relevance (cosine of question and sentence + "
+            f"{RELEVANCE_COVERAGE_WEIGHT} x key-term coverage of sentence and passage) >= "
+            f"{self.min_relevance}"
         )
 
     def check(self, sentence: str, passage: str, *, question: str | None = None) -> SupportDecision:
         return self.check_many([(sentence, passage)], question=question)[0]
 
     def check_many(
-        self, pairs: Sequence[tuple[str, str]], *, question: str | None = None
+        self,
+        pairs: Sequence[tuple[str, str]],
+        *,
+        question: str | None = None,
+        read_as_answers: bool = True,
     ) -> list[SupportDecision]:
         """Decisions for many (sentence, passage) pairs, embedding each distinct text once.
 
-        ``question``, when given, is the question every sentence answers (the answer-overlap
-        clause of the rule); without it the rule is the question-free one.
+        ``question``, when given, is the question every sentence answers: a pair counts only
+        when it is about that question (``relevance``), and with ``read_as_answers`` words
+        echoed from the question claim nothing (the answer-overlap clause). Without a question
+        the rule is the question-free one.
         """
         claims = [claim_text(sentence) for sentence, _ in pairs]
         candidates = [split_sentences(passage) or [passage.strip()] for _, passage in pairs]
-        self._embed_missing([*claims, *(s for group in candidates for s in group)])
-        asked = claim_words(question) if question else None
-        return [
+        asking = [question] if question else []
+        self._embed_missing([*asking, *claims, *(s for group in candidates for s in group)])
+        asked = claim_words(question) if question and read_as_answers else None
+        decisions = [
             self._decide(claim, passage, group, asked)
             for claim, (_, passage), group in zip(claims, pairs, candidates, strict=True)
         ]
+        if not question:
+            return decisions
+        terms = self._key_terms(question) if self._key_terms else None
+        return [
+            self._judge_relevance(decision, question, claim, passage, terms)
+            for decision, claim, (_, passage) in zip(decisions, claims, pairs, strict=True)
+        ]
+
+    def relevance(
+        self, question: str, claim: str, passage: str, terms: KeyTerms | None, evidence: str = ""
+    ) -> float:
+        """How much a claim and its passage are about the question; see the module docstring.
+
+        The cosine of the question with the claim, or with the claim read together with the
+        passage sentence that backs it (``evidence``) when that is higher: a terse answer
+        ("24.2%.") is judged in its context. Plus a little for the key terms the pair contains.
+        """
+        context = f"{claim} {evidence}".strip()
+        self._embed_missing([question, claim, context])
+        vector = self._cache[question]
+        similarity = max(float(vector @ self._cache[claim]), float(vector @ self._cache[context]))
+        coverage = terms.coverage(claim, passage) if terms is not None else 0.0
+        return similarity + RELEVANCE_COVERAGE_WEIGHT * coverage
+
+    def _judge_relevance(self, decision, question, claim, passage, terms) -> SupportDecision:
+        relevance = self.relevance(question, claim, passage, terms, decision.best_sentence)
+        on_question = relevance >= self.min_relevance
+        return replace(
+            decision,
+            supported=decision.supported and on_question,
+            backed=decision.supported,
+            relevance=round(relevance, 4),
+        )
 
     def _decide(
         self, claim: str, passage: str, candidates: list[str], asked: set[str] | None
@@ -161,14 +214,16 @@ def agreement(checker: SupportChecker, labelled: Sequence[dict]) -> dict:
     """Accuracy and Cohen's kappa of the checker against hand labels.
 
     Each labelled item is ``{"sentence", "passage", "label": bool}``, with an optional
-    ``"question"`` the sentence answers; kappa corrects accuracy for the agreement two raters
+    ``"question"`` the sentence answers and an optional ``"on_question": bool`` (false: the
+    passage backs the sentence but the sentence does not answer the question, which counts as
+    not supported); kappa corrects accuracy for the agreement two raters
     with these label rates would reach by chance.
     """
     predicted = [
         checker.check(item["sentence"], item["passage"], question=item.get("question")).supported
         for item in labelled
     ]
-    truth = [bool(item["label"]) for item in labelled]
+    truth = [bool(item["label"]) and item.get("on_question", True) for item in labelled]
     n = len(truth)
     if not n:
         return {"pairs": 0, "accuracy": None, "kappa": None}

@@ -41,6 +41,8 @@ class Verification:
     unsupported: list[str]  # sentences no shown passage supports
     claims: int  # sentences checked
     supported: list[str] = field(default_factory=list)  # sentences a shown passage supports
+    backed: int = 0  # claims some passage backs, on the question or not
+    relevance: float | None = None  # the best claim's relevance to the question (None: unknown)
 
 
 def makes_no_claim(sentence: str) -> bool:
@@ -55,13 +57,24 @@ def verify(
     checker: SupportChecker,
     *,
     question: str | None = None,
+    read_as_answers: bool = True,
 ) -> Verification:
-    """Check each claim of ``text``; ``question`` lets the checker read claims as answers to it."""
+    """Check each claim of ``text`` against ``question`` (see ``SupportChecker.check_many``)."""
     sentences = split_answer_sentences(text)
     claims = [s for s in sentences if not makes_no_claim(s) and not model_declined(s)]
     pairs = [(claim, hit.chunk.text) for claim in claims for hit in passages]
-    decisions = iter(checker.check_many(pairs, question=question))
-    supports = {claim: [next(decisions).supported for _ in passages] for claim in claims}
+    decided = checker.check_many(pairs, question=question, read_as_answers=read_as_answers)
+    width = len(passages)
+    per_claim = [decided[i * width : (i + 1) * width] for i in range(len(claims))]
+    supports = {
+        claim: [d.supported for d in decisions]
+        for claim, decisions in zip(claims, per_claim, strict=True)
+    }
+    backed = sum(
+        any(d.supported if d.backed is None else d.backed for d in decisions)
+        for decisions in per_claim
+    )
+    relevances = [d.relevance for d in decided if d.relevance is not None]
 
     rewritten, supported_markers, unsupported, supported = text, set(), [], []
     for claim in claims:
@@ -77,7 +90,13 @@ def verify(
         if chosen != cited:
             rewritten = rewritten.replace(claim, _with_markers(claim, chosen), 1)
     return Verification(
-        rewritten, frozenset(supported_markers), unsupported, len(claims), supported
+        rewritten,
+        frozenset(supported_markers),
+        unsupported,
+        len(claims),
+        supported,
+        backed=backed,
+        relevance=max(relevances) if relevances else None,
     )
 
 
