@@ -1,0 +1,208 @@
+"""Fit the refusal model on evaluation runs, and report its cross-validated (held-out) figures.
+
+The runs must be made with ``ASSISTANT_REFUSAL=off``, so every question reaches the model and
+its answer carries the evidence (``Answer.evidence``) without a refusal model deciding. Each
+question is labelled by its set: unanswerable questions should be refused. Then:
+
+- **Cross-validation.** The questions of all runs are split into folds, stratified by run and
+  by answerable or not. For each fold the model is fitted (and its threshold chosen) on the
+  others and decides the fold's questions. The figures printed are those out-of-fold decisions:
+  refusal rate, false refusal rate, and keyword and token recall with a refused answer scoring
+  zero, per run. They are the held-out figures; the in-sample ones are printed beside them.
+- **The shipped model** is then fitted on all questions and written as JSON
+  (``assistant/grounding/refusal_model.json``), with the cross-validated figures inside.
+
+The decision is the pipeline's: the model declined, or no claim is supported, is always a
+refusal; otherwise the logistic model refuses from its threshold up. The threshold maximises
+refusal rate minus twice the false refusal rate on the training folds (a wrong refusal of an
+answerable question costs the user more than a missed one).
+
+    .venv/bin/python scripts/fit_refusal.py RUN/report.json [RUN2/report.json ...] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+from pathlib import Path
+
+import numpy as np
+
+from assistant.grounding import FEATURES, RefusalModel
+from assistant.grounding.evidence import DEFAULT_MODEL
+
+FOLDS = 5
+L2 = 1.0  # ridge penalty on the standardised coefficients
+FALSE_REFUSAL_COST = 2.0
+
+
+def load(paths: list[Path]) -> list[dict]:
+    rows = []
+    for path in paths:
+        report = json.loads(path.read_text(encoding="utf-8"))
+        for record in report["records"]:
+            answer = record.get("answer")
+            if not answer:
+                continue
+            evidence = answer.get("evidence")
+            metrics = record.get("metrics", {})
+            rows.append(
+                {
+                    "run": path.parent.name,
+                    "id": record["id"],
+                    "answerable": record["answerable"],
+                    "evidence": evidence,
+                    # a hard refusal: no evidence (no passage), the model declined, no support
+                    "hard": evidence is None
+                    or evidence["declined"] > 0
+                    or evidence["supported_share"] == 0,
+                    "keyword": _ratio(metrics.get("keyword_recall")),
+                    "token": _ratio(metrics.get("token_recall")),
+                }
+            )
+    return rows
+
+
+def _ratio(pair):
+    return None if not pair else pair[0] / pair[1]
+
+
+def fit(rows: list[dict]) -> RefusalModel:
+    soft = [row for row in rows if not row["hard"]]
+    x = np.array([[row["evidence"][name] for name in FEATURES] for row in soft], dtype=float)
+    y = np.array([0.0 if row["answerable"] else 1.0 for row in soft])
+    means, scales = x.mean(axis=0), x.std(axis=0)
+    scales[scales == 0] = 1.0
+    z = np.hstack([np.ones((len(x), 1)), (x - means) / scales])
+    weights = np.zeros(z.shape[1])
+    penalty = np.eye(z.shape[1]) * L2
+    penalty[0, 0] = 0.0
+    for _ in range(50):  # Newton's method on the penalised log-likelihood
+        p = 1 / (1 + np.exp(-np.clip(z @ weights, -30, 30)))
+        gradient = z.T @ (p - y) + penalty @ weights
+        hessian = z.T @ (z * (p * (1 - p))[:, None]) + penalty
+        step = np.linalg.solve(hessian, gradient)
+        weights -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    model = RefusalModel(
+        coefficients={name: float(w) for name, w in zip(FEATURES, weights[1:], strict=True)},
+        intercept=float(weights[0]),
+        means={name: float(m) for name, m in zip(FEATURES, means, strict=True)},
+        scales={name: float(s) for name, s in zip(FEATURES, scales, strict=True)},
+        threshold=0.5,
+        about={},
+    )
+    return _with_threshold(model, rows)
+
+
+def refused(model: RefusalModel, row: dict) -> bool:
+    return row["hard"] or model.refuses(row["evidence"])
+
+
+def _with_threshold(model: RefusalModel, rows: list[dict]) -> RefusalModel:
+    probabilities = [None if row["hard"] else model.probability(row["evidence"]) for row in rows]
+    best, best_score = 0.5, -np.inf
+    for threshold in np.linspace(0.05, 0.95, 91):
+        decisions = [
+            True if p is None else p >= threshold
+            for p in probabilities
+        ]
+        score = _utility(rows, decisions)
+        if score > best_score:
+            best, best_score = float(threshold), score
+    return RefusalModel(**{**model.__dict__, "threshold": round(best, 3)})
+
+
+def _utility(rows, decisions) -> float:
+    answerable = [d for row, d in zip(rows, decisions, strict=True) if row["answerable"]]
+    unanswerable = [d for row, d in zip(rows, decisions, strict=True) if not row["answerable"]]
+    refusal = statistics.mean(unanswerable) if unanswerable else 0.0
+    false_refusal = statistics.mean(answerable) if answerable else 0.0
+    return refusal - FALSE_REFUSAL_COST * false_refusal
+
+
+def figures(rows: list[dict], decisions: list[bool]) -> dict:
+    """Per run: refusal, false refusal, keyword and token recall (a refusal scores zero)."""
+    out = {}
+    for run in sorted({row["run"] for row in rows}):
+        pairs = [(r, d) for r, d in zip(rows, decisions, strict=True) if r["run"] == run]
+        answerable = [d for r, d in pairs if r["answerable"]]
+        unanswerable = [d for r, d in pairs if not r["answerable"]]
+        keyword = [0.0 if d else r["keyword"] for r, d in pairs if r["keyword"] is not None]
+        token = [0.0 if d else r["token"] for r, d in pairs if r["token"] is not None]
+        out[run] = {
+            "questions": len(pairs),
+            "refusal_rate_unanswerable": _mean(unanswerable),
+            "false_refusal_rate": _mean(answerable),
+            "keyword_recall": _mean(keyword),
+            "token_recall": _mean(token),
+        }
+    return out
+
+
+def _mean(values):
+    return round(statistics.mean(values), 3) if values else None
+
+
+def cross_validate(rows: list[dict], seed: int = 0) -> list[bool]:
+    chance = random.Random(seed)
+    folds = [0] * len(rows)
+    strata: dict[tuple, list[int]] = {}
+    for i, row in enumerate(rows):
+        strata.setdefault((row["run"], row["answerable"]), []).append(i)
+    for members in strata.values():
+        chance.shuffle(members)
+        for position, i in enumerate(members):
+            folds[i] = position % FOLDS
+    decisions = [False] * len(rows)
+    for fold in range(FOLDS):
+        training = [row for row, f in zip(rows, folds, strict=True) if f != fold]
+        model = fit(training)
+        for i, row in enumerate(rows):
+            if folds[i] == fold:
+                decisions[i] = refused(model, row)
+    return decisions
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("reports", nargs="+", type=Path)
+    parser.add_argument("--write", action="store_true", help=f"write {DEFAULT_MODEL}")
+    args = parser.parse_args()
+    rows = load(args.reports)
+    held_out = figures(rows, cross_validate(rows))
+    model = fit(rows)
+    in_sample = figures(rows, [refused(model, row) for row in rows])
+    hard_only = figures(rows, [row["hard"] for row in rows])
+    print(f"{len(rows)} questions; features: {', '.join(FEATURES)}")
+    print(f"threshold {model.threshold}; coefficients (standardised):")
+    for name, weight in sorted(model.coefficients.items(), key=lambda kv: -abs(kv[1])):
+        print(f"  {name:18s} {weight:+.3f}")
+    header = "refusal  false-refusal  keyword-recall  token-recall"
+    for title, table in (
+        (f"held out ({FOLDS}-fold cross-validation)", held_out),
+        ("in sample (fitted on everything)", in_sample),
+        ("hard rules only (declined, or no supported claim)", hard_only),
+    ):
+        print(f"\n{title}\n  {'run':28s} {header}")
+        for run, values in table.items():
+            cells = [values[k] for k in list(values)[1:]]
+            print(f"  {run:28s} " + "  ".join(f"{'n/a' if c is None else c:>12}" for c in cells))
+    if args.write:
+        about = {
+            "runs": [str(path) for path in args.reports],
+            "questions": len(rows),
+            "folds": FOLDS,
+            "held_out": held_out,
+            "in_sample": in_sample,
+        }
+        model = RefusalModel(**{**model.__dict__, "about": about})
+        DEFAULT_MODEL.write_text(model.to_json() + "\n", encoding="utf-8")
+        print(f"\nwrote {DEFAULT_MODEL}")
+
+
+if __name__ == "__main__":
+    main()
