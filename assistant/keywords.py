@@ -1,4 +1,4 @@
-"""Keyword side of retrieval: a BM25 index over the chunk table (bm25s).
+"""Keyword side of retrieval: BM25 over the chunk texts, kept in SQLite FTS5 beside the chunks.
 
 Its terms come from ``text.keyword_terms``: names, numbers and years stay whole ("2015",
 "gpt-4" -> "gpt", "4"), English stop words go, and a light suffix stripper makes "labeling",
@@ -7,58 +7,85 @@ the Hinglish wiki page is searchable. The index records the tokenizer's name
 (``text.KEYWORD_TOKENIZER``) in the manifest, so an index built with other terms is re-indexed
 rather than queried with new ones.
 
-BM25's statistics (document frequencies, average length) belong to the whole collection, so
-the keyword index is rebuilt from the chunk table on every sync that writes: that costs
-tokenising the chunk texts, not embedding them, and keeps it exactly in step with FAISS.
+FTS5 updates incrementally: a sync adds and deletes the rows of the documents it changed, and
+BM25's collection statistics (document frequencies, average length) stay exact because FTS5
+keeps them per table. Our own tokenizer does the work, not FTS5's: each term is stored
+hex-encoded (letters and digits only), so FTS5 cannot split "6.4" or fold a diacritic, and a
+query is the same terms joined by OR. The table is contentless (the text lives in the chunk
+table); deleting a row therefore names its terms again, recomputed from the chunk's text.
+
+Scores come from FTS5's ``bm25()`` (k1 = 1.2, b = 0.75, negated so that higher is better), which
+differs from the bm25s (Lucene) variant used before only in k1 and in giving words found in
+more than half the passages no weight; evaluation/README.md has the recall measured both ways.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
+import sqlite3
+from collections.abc import Iterable
 
 from assistant.text import KEYWORD_TOKENIZER, keyword_terms
 
 TOKENIZER = KEYWORD_TOKENIZER
+TABLE = "keyword_terms"
 
 
-class KeywordIndex:
-    """BM25 over chunk texts; rows are the same as the FAISS rows."""
+def create_table(db: sqlite3.Connection) -> None:
+    db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5(terms, content='')")
 
-    def __init__(self, bm25, size: int) -> None:
-        self._bm25 = bm25
-        self._vocab = bm25.vocab_dict if bm25 is not None else {}
-        self.size = size
 
-    @classmethod
-    def build(cls, texts: list[str]) -> KeywordIndex:
-        import bm25s
+def encoded_terms(text: str) -> str:
+    """The text's keyword terms as FTS5 sees them: hex-encoded, joined by spaces."""
+    return " ".join(term.encode("utf-8").hex() for term in keyword_terms(text))
 
-        if not texts:
-            return cls(None, 0)
-        bm25 = bm25s.BM25()
-        bm25.index([keyword_terms(text) or ["\u2205"] for text in texts], show_progress=False)
-        return cls(bm25, len(texts))
 
-    def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        if self._bm25 is not None:
-            self._bm25.save(str(folder), show_progress=False)
-        (folder / "size.txt").write_text(str(self.size))
+def add(db: sqlite3.Connection, rows: Iterable[tuple[int, str]]) -> None:
+    """Index (row id, search text) pairs."""
+    db.executemany(
+        f"INSERT INTO {TABLE}(rowid, terms) VALUES (?, ?)",
+        ((row, encoded_terms(text)) for row, text in rows),
+    )
 
-    @classmethod
-    def load(cls, folder: Path) -> KeywordIndex:
-        import bm25s
 
-        size = int((folder / "size.txt").read_text())
-        if size == 0:
-            return cls(None, 0)
-        return cls(bm25s.BM25.load(str(folder), show_progress=False), size)
+def delete(db: sqlite3.Connection, rows: Iterable[tuple[int, str]]) -> None:
+    """Remove (row id, search text) pairs; the text must be the one that was indexed."""
+    db.executemany(
+        f"INSERT INTO {TABLE}({TABLE}, rowid, terms) VALUES ('delete', ?, ?)",
+        ((row, encoded_terms(text)) for row, text in rows),
+    )
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every row for the query (zeros when no query word is known)."""
-        tokens = [token for token in keyword_terms(query) if token in self._vocab]
-        if self._bm25 is None or not tokens:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+
+def delete_all(db: sqlite3.Connection) -> None:
+    db.execute(f"INSERT INTO {TABLE}({TABLE}) VALUES ('delete-all')")
+
+
+def match_expression(query: str) -> str | None:
+    """The FTS5 query for a question: any of its terms (repeats count again, as in BM25)."""
+    terms = keyword_terms(query)
+    return " OR ".join(f'"{term.encode("utf-8").hex()}"' for term in terms) or None
+
+
+def top_rows(db: sqlite3.Connection, query: str, k: int) -> dict[int, float]:
+    """The k rows with the best BM25 score for the query, by row id."""
+    expression = match_expression(query)
+    if expression is None:
+        return {}
+    found = db.execute(
+        f"SELECT rowid, -bm25({TABLE}) FROM {TABLE} WHERE {TABLE} MATCH ? "
+        f"ORDER BY bm25({TABLE}) LIMIT ?",
+        (expression, k),
+    )
+    return dict(found.fetchall())
+
+
+def scores_of(db: sqlite3.Connection, query: str, rows: list[int]) -> dict[int, float]:
+    """BM25 scores of the given rows (rows that match no query term are left out)."""
+    expression = match_expression(query)
+    if expression is None or not rows:
+        return {}
+    marks = ",".join("?" * len(rows))
+    found = db.execute(
+        f"SELECT rowid, -bm25({TABLE}) FROM {TABLE} WHERE {TABLE} MATCH ? AND rowid IN ({marks})",
+        (expression, *rows),
+    )
+    return dict(found.fetchall())

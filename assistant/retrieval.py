@@ -15,6 +15,11 @@ a question refers to a source (a cue such as "according to", "article", "page") 
 distinctive word of a file name (one not shared by most file names), that document gets a bonus
 worth one first place in a ranking, so its passages come first without shutting out others.
 Without a cue, a question's words that happen to match a file name are ordinary words.
+
+Neither side scores every passage: FAISS proposes the nearest ``CANDIDATES`` rows and FTS5 the
+best ``CANDIDATES`` by BM25, each candidate gets both scores, and the fusion ranks the union.
+For an index of up to ``CANDIDATES`` passages that is every row, as exact as scoring them all;
+for a million it reads a few hundred rows instead of a million.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ SOURCE_CUE = re.compile(
     re.IGNORECASE,
 )
 NAME_BONUS = {"weighted": 0.3, "rrf": 1.0 / (RRF_K + 1)}  # about one first place
+CANDIDATES = 200  # rows taken from each side (dense, keyword) before fusing
 
 
 @dataclass(frozen=True)
@@ -93,10 +99,7 @@ class Retriever:
         self.mode = mode
         self.fusion = fusion
         self.keyword_weight = keyword_weight
-        self._name_words = document_name_words([chunk.document for chunk in index.chunks])
-        self._rows_by_document: dict[str, list[int]] = {}
-        for row, chunk in enumerate(index.chunks):
-            self._rows_by_document.setdefault(chunk.document, []).append(row)
+        self._name_words = document_name_words(index.documents())
 
     def named_documents(self, question: str) -> list[str]:
         """Documents whose distinctive file-name words the question uses."""
@@ -108,30 +111,60 @@ class Retriever:
     def retrieve(self, question: str, k: int) -> tuple[list[Hit], float]:
         """The k best passages and the time the search took, in milliseconds."""
         started = time.perf_counter()
-        chunks = self.index.chunks
-        if not chunks:
+        if not self.index.size:
             return [], (time.perf_counter() - started) * 1000
-        dense = self.index.dense_scores(self.embedder.embed([normalize(question)])[0])
-        keyword = self.index.keywords.scores(question)
-        ranking = self._ranking(dense, keyword)
+        vector = self.embedder.embed([normalize(question)])[0]
         named = self.named_documents(question) if self.mode == "hybrid" else []
-        for document in named:
-            ranking[self._rows_by_document[document]] += NAME_BONUS[self.fusion]
-        order = np.argsort(-ranking, kind="stable")
-        top = _cover_documents([int(r) for r in order], k, named, chunks)
+        with self.index.reading():
+            rows, dense, keyword, named_rows = self._candidates(question, vector, k, named)
+            ranking = self._ranking(dense, keyword)
+            for document in named:
+                ranking[[i for i, row in enumerate(rows) if row in named_rows[document]]] += (
+                    NAME_BONUS[self.fusion]
+                )
+            order = [rows[i] for i in np.argsort(-ranking, kind="stable")]
+            document_of = {row: doc for doc, ids in named_rows.items() for row in ids}
+            chunks = self.index.chunks_by_id(order[:k])
+            document_of |= {row: chunk.document for row, chunk in chunks.items()}
+            top = _cover_documents(order, k, named, document_of)
+            chunks |= self.index.chunks_by_id([row for row in top if row not in chunks])
+        position = {row: i for i, row in enumerate(rows)}
         question_words = set(keyword_terms(question))
         hits = [
             Hit(
                 chunk=chunks[row],
-                score=float(dense[row]),
+                score=float(dense[position[row]]),
                 rank=rank,
-                keyword_score=float(keyword[row]),
-                fused=float(ranking[row]),
+                keyword_score=float(keyword[position[row]]),
+                fused=float(ranking[position[row]]),
                 coverage=word_coverage(question_words, chunks[row].search_text),
             )
             for rank, row in enumerate(top, start=1)
         ]
         return hits, (time.perf_counter() - started) * 1000
+
+    def _candidates(self, question: str, vector: np.ndarray, k: int, named: list[str]):
+        """The rows worth ranking, with both scores: each side's best ``CANDIDATES`` (all rows
+        of a small index) and every row of a named document.
+
+        A row outside both lists could only win on a fusion of two middling scores; with a
+        couple of hundred candidates a side that is rare enough to be noise.
+        """
+        depth = max(CANDIDATES, k)
+        dense = self.index.dense_top(vector, depth)
+        keyword = self.index.keyword_top(question, depth)
+        named_rows = {document: set(self.index.document_rows(document)) for document in named}
+        rows = set(dense) | set(keyword) | {row for ids in named_rows.values() for row in ids}
+        # Scores from the stored vectors, which also drops a row a sync deleted since FAISS
+        # was loaded (until the next query reloads it).
+        dense = self.index.dense_scores(vector, sorted(rows))
+        if len(keyword) == depth:  # the list was cut: other rows may match some words too
+            others = [row for row in rows if row not in keyword]
+            keyword |= self.index.keyword_scores(question, others)
+        rows = sorted(dense)  # id order breaks ties, as FAISS row order did
+        dense_scores = np.array([dense[row] for row in rows], dtype=np.float32)
+        keyword_scores = np.array([keyword.get(row, 0.0) for row in rows], dtype=np.float32)
+        return rows, dense_scores, keyword_scores, named_rows
 
     def _ranking(self, dense: np.ndarray, keyword: np.ndarray) -> np.ndarray:
         if self.mode == "dense":
@@ -152,7 +185,9 @@ def rrf(scores: np.ndarray, *, keep: np.ndarray | None = None) -> np.ndarray:
     return contribution if keep is None else np.where(keep, contribution, 0.0)
 
 
-def _cover_documents(order: list[int], k: int, named: list[str], chunks: list[Chunk]) -> list[int]:
+def _cover_documents(
+    order: list[int], k: int, named: list[str], document_of: dict[int, str]
+) -> list[int]:
     """The top k rows, changed so that each named document has at least its best passage.
 
     A question that names two sources ("the thesis ... and the battle article") needs both;
@@ -160,13 +195,15 @@ def _cover_documents(order: list[int], k: int, named: list[str], chunks: list[Ch
     """
     top = order[:k]
     for document in named if len(named) > 1 else []:
-        if any(chunks[row].document == document for row in top):
+        if any(document_of.get(row) == document for row in top):
             continue
-        best = next(row for row in order if chunks[row].document == document)
+        best = next((row for row in order if document_of.get(row) == document), None)
+        if best is None:
+            continue
         counts: dict[str, int] = {}
         for row in top:
-            counts[chunks[row].document] = counts.get(chunks[row].document, 0) + 1
-        crowded = [i for i, row in enumerate(top) if counts[chunks[row].document] > 1]
+            counts[document_of[row]] = counts.get(document_of[row], 0) + 1
+        crowded = [i for i, row in enumerate(top) if counts[document_of[row]] > 1]
         if crowded:
             top[crowded[-1]] = best
     return top
