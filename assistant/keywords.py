@@ -28,6 +28,7 @@ from assistant.text import KEYWORD_TOKENIZER, keyword_terms
 
 TOKENIZER = KEYWORD_TOKENIZER
 TABLE = "keyword_terms"
+MATCH_BUDGET = 100_000  # passages a keyword query may have to score (see searched_terms)
 
 
 def create_table(db: sqlite3.Connection) -> None:
@@ -59,15 +60,43 @@ def delete_all(db: sqlite3.Connection) -> None:
     db.execute(f"INSERT INTO {TABLE}({TABLE}) VALUES ('delete-all')")
 
 
-def match_expression(query: str) -> str | None:
+def match_expression(query: str, kept: set[str] | None = None) -> str | None:
     """The FTS5 query for a question: any of its terms (repeats count again, as in BM25)."""
-    terms = keyword_terms(query)
-    return " OR ".join(f'"{term.encode("utf-8").hex()}"' for term in terms) or None
+    terms = [term.encode("utf-8").hex() for term in keyword_terms(query)]
+    terms = [term for term in terms if kept is None or term in kept]
+    return " OR ".join(f'"{term}"' for term in terms) or None
 
 
-def top_rows(db: sqlite3.Connection, query: str, k: int) -> dict[int, float]:
-    """The k rows with the best BM25 score for the query, by row id."""
-    expression = match_expression(query)
+def searched_terms(db: sqlite3.Connection, query: str, rows: int) -> set[str]:
+    """The query's terms worth matching, by how many of the ``rows`` passages hold them.
+
+    FTS5 scores every passage that matches any term before it can sort them, so one very
+    common word makes a query cost the whole index. Terms in half the passages or more weigh
+    nothing in FTS5's BM25 (their idf is clamped to 1e-6), so leaving them out changes no
+    score that matters; past that, the most common terms are left out while the rest would
+    match more than ``MATCH_BUDGET`` passages (a few milliseconds' work per 10,000).
+    """
+    db.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{TABLE}_vocabulary "
+        f"USING fts5vocab(main, {TABLE}, 'row')"
+    )
+    frequency = {}
+    for term in {term.encode("utf-8").hex() for term in keyword_terms(query)}:
+        found = db.execute(f"SELECT doc FROM temp.{TABLE}_vocabulary WHERE term = ?", (term,))
+        frequency[term] = (found.fetchone() or (0,))[0]
+    weighty = sorted((n, term) for term, n in frequency.items() if 0 < n < rows / 2)
+    kept, matched = set(), 0
+    for count, term in weighty:
+        if kept and matched + count > MATCH_BUDGET:
+            break
+        kept.add(term)
+        matched += count
+    return kept
+
+
+def top_rows(db: sqlite3.Connection, query: str, k: int, *, rows: int) -> dict[int, float]:
+    """The k rows (of ``rows`` in all) with the best BM25 score for the query, by row id."""
+    expression = match_expression(query, searched_terms(db, query, rows))
     if expression is None:
         return {}
     found = db.execute(

@@ -17,13 +17,14 @@ worth one first place in a ranking, so its passages come first without shutting 
 Without a cue, a question's words that happen to match a file name are ordinary words.
 
 Neither side scores every passage: FAISS proposes the nearest ``CANDIDATES`` rows and FTS5 the
-best ``CANDIDATES`` by BM25, each candidate gets both scores, and the fusion ranks the union.
-For an index of up to ``CANDIDATES`` passages that is every row, as exact as scoring them all;
-for a million it reads a few hundred rows instead of a million.
+best ``KEYWORD_CANDIDATES`` by BM25, each candidate gets both scores, and the fusion ranks the
+union. For an index of up to ``CANDIDATES`` passages that is every row, as exact as scoring
+them all; for a million it reads a few hundred passages' vectors instead of a million.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 import time
 from dataclasses import dataclass
@@ -44,7 +45,8 @@ SOURCE_CUE = re.compile(
     re.IGNORECASE,
 )
 NAME_BONUS = {"weighted": 0.3, "rrf": 1.0 / (RRF_K + 1)}  # about one first place
-CANDIDATES = 200  # rows taken from each side (dense, keyword) before fusing
+CANDIDATES = 200  # nearest rows taken from FAISS before fusing
+KEYWORD_CANDIDATES = 1000  # best BM25 rows taken from FTS5 before fusing
 
 
 @dataclass(frozen=True)
@@ -128,15 +130,17 @@ class Retriever:
             document_of |= {row: chunk.document for row, chunk in chunks.items()}
             top = _cover_documents(order, k, named, document_of)
             chunks |= self.index.chunks_by_id([row for row in top if row not in chunks])
-        position = {row: i for i, row in enumerate(rows)}
+            unscored = [row for row in top if keyword[position(rows, row)] == 0]
+            for row, score in self.index.keyword_scores(question, unscored).items():
+                keyword[position(rows, row)] = score  # below the list, yet a match
         question_words = set(keyword_terms(question))
         hits = [
             Hit(
                 chunk=chunks[row],
-                score=float(dense[position[row]]),
+                score=float(dense[position(rows, row)]),
                 rank=rank,
-                keyword_score=float(keyword[position[row]]),
-                fused=float(ranking[position[row]]),
+                keyword_score=float(keyword[position(rows, row)]),
+                fused=float(ranking[position(rows, row)]),
                 coverage=word_coverage(question_words, chunks[row].search_text),
             )
             for rank, row in enumerate(top, start=1)
@@ -144,22 +148,24 @@ class Retriever:
         return hits, (time.perf_counter() - started) * 1000
 
     def _candidates(self, question: str, vector: np.ndarray, k: int, named: list[str]):
-        """The rows worth ranking, with both scores: each side's best ``CANDIDATES`` (all rows
-        of a small index) and every row of a named document.
+        """The rows worth ranking, with both scores: the nearest ``CANDIDATES`` rows, the
+        best ``KEYWORD_CANDIDATES`` by BM25 (FTS5 scores every match to sort them anyway, so a
+        long list costs little) and every row of a named document.
 
-        A row outside both lists could only win on a fusion of two middling scores; with a
-        couple of hundred candidates a side that is rare enough to be noise.
+        A row outside the keyword list counts as matching no word (its BM25 is below the
+        thousandth best); a row outside both lists could only win on a fusion of two middling
+        scores, rare enough to be noise. Asking FTS5 for the score of given rows is slow
+        (about 0.4 ms a row), so it is done only for named documents and the final hits.
         """
-        depth = max(CANDIDATES, k)
-        dense = self.index.dense_top(vector, depth)
-        keyword = self.index.keyword_top(question, depth)
+        dense = self.index.dense_top(vector, max(CANDIDATES, k))
+        keyword = self.index.keyword_top(question, max(KEYWORD_CANDIDATES, k))
         named_rows = {document: set(self.index.document_rows(document)) for document in named}
         rows = set(dense) | set(keyword) | {row for ids in named_rows.values() for row in ids}
         # Scores from the stored vectors, which also drops a row a sync deleted since FAISS
         # was loaded (until the next query reloads it).
         dense = self.index.dense_scores(vector, sorted(rows))
-        if len(keyword) == depth:  # the list was cut: other rows may match some words too
-            others = [row for row in rows if row not in keyword]
+        if named_rows and len(keyword) == max(KEYWORD_CANDIDATES, k):  # the list was cut
+            others = [row for ids in named_rows.values() for row in ids if row not in keyword]
             keyword |= self.index.keyword_scores(question, others)
         rows = sorted(dense)  # id order breaks ties, as FAISS row order did
         dense_scores = np.array([dense[row] for row in rows], dtype=np.float32)
@@ -175,6 +181,11 @@ class Retriever:
             top = keyword.max()
             return dense + self.keyword_weight * (keyword / top if top > 0 else keyword)
         return self.keyword_weight * rrf(keyword, keep=keyword > 0) + rrf(dense)
+
+
+def position(rows: list[int], row: int) -> int:
+    """Where a row is in the sorted candidate rows."""
+    return bisect.bisect_left(rows, row)
 
 
 def rrf(scores: np.ndarray, *, keep: np.ndarray | None = None) -> np.ndarray:

@@ -78,7 +78,7 @@ class Index:
         return {row: float(stored @ query) for row, stored in found.items()}
 
     def keyword_top(self, query: str, k: int) -> dict[int, float]:
-        return keywords.top_rows(self._db, query, k)
+        return keywords.top_rows(self._db, query, k, rows=self.size)
 
     def keyword_scores(self, query: str, ids: list[int]) -> dict[int, float]:
         found: dict[int, float] = {}

@@ -40,6 +40,7 @@ def approximate(ids: np.ndarray, vectors: np.ndarray):
     quantizer = faiss.IndexFlatIP(dimension)
     index = faiss.IndexIVFFlat(quantizer, dimension, lists, faiss.METRIC_INNER_PRODUCT)
     sample = np.random.default_rng(0).choice(count, min(count, TRAINING_PER_LIST * lists), False)
+    faiss.omp_set_num_threads(os.cpu_count() or 1)  # training is worth every core
     index.train(vectors[np.sort(sample)])
     index.set_direct_map_type(faiss.DirectMap.Hashtable)  # removal and lookup by id
     index.nprobe = max(MIN_PROBES, lists // PROBED_SHARE)
@@ -90,9 +91,13 @@ def remove(index, ids: list[int]) -> None:
 
 def search(index, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
     """The k nearest ids with their inner products, best first."""
+    import faiss
+
     if index.ntotal == 0 or k <= 0:
         return []
     query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+    # One query is too small to share: OpenMP's second thread made it 20x slower on 2 cores.
+    faiss.omp_set_num_threads(1)
     scores, ids = index.search(query, min(k, index.ntotal))
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
