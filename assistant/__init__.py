@@ -4,7 +4,8 @@ The pipeline, one module or package per stage, dependencies pointing one way::
 
     text, config, errors          shared vocabulary: words, sentences, markers; settings
     markup -> documents -> chunking  files (HTML, Word too) to Documents, then Chunks with spans
-    embeddings, keywords -> store  vectors and BM25 over the chunks, on disk
+    embeddings, keywords, vectors  vectors, BM25 (SQLite FTS5) and FAISS indexes over the chunks
+    database -> store              the on-disk index: SQLite rows + a FAISS snapshot
     sync                           the index brought in line with the corpus, file by file
     retrieval                      a question to scored Hits (dense, keyword, fused)
     llm/, prompts, citations       the model (local or on a server), its prompt, its markers

@@ -21,7 +21,7 @@ from assistant.keyterms import KeyTerms
 from assistant.llm import Generator, load_generator
 from assistant.prompts import Prompts
 from assistant.retrieval import Retriever
-from assistant.store import Index, chunking_params, load_index, read_manifest
+from assistant.store import Index, chunking_params, load_index, read_generation
 from assistant.sync import CorpusStatus, Progress, SyncReport, corpus_status, sync_index
 
 
@@ -78,6 +78,7 @@ class Assistant:
             max_file_mb=index.max_file_mb,
             rebuild=rebuild,
             progress=progress,
+            approximate_from=index.approximate_from,
         )
         if report.written or self._index is None:
             self._index = None  # reload on next use
@@ -87,9 +88,9 @@ class Assistant:
     def index(self) -> Index:
         """The loaded index, reloaded when a sync (here or in another process) replaced it."""
         folder = self.settings.index.index_dir
-        current = read_manifest(folder)
+        current = read_generation(folder)
         if self._index is None or (
-            current is not None and current.generation != self._index.manifest.generation
+            current is not None and current != self._index.manifest.generation
         ):
             self._index = load_index(folder, embedder=self.embedder, chunking=self.chunking)
         return self._index

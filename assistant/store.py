@@ -1,116 +1,128 @@
-"""The on-disk index: FAISS vectors + chunk table + a manifest that describes them.
+"""The on-disk index: an SQLite database of passages, keyword terms and vectors, plus a FAISS
+snapshot of the vectors that loading brings up to date.
 
 Layout of the index folder::
 
-    manifest.json          format version, embedder, chunking, keyword tokenizer, per-file
-                           hashes, generation
-    chunks-<gen>.jsonl     one Chunk per line, in FAISS row order
-    vectors-<gen>.faiss    IndexFlatIP over unit vectors (inner product = cosine)
-    keywords-<gen>/        BM25 over the same rows (bm25s), rebuilt from the chunk table
+    index.sqlite           manifest (format, embedder, chunking, keyword tokenizer, per-file
+                           hashes, generation), chunk table, vectors, FTS5 keyword terms
+    dense-<gen>.faiss      FAISS index of the vectors up to some chunk id (``vectors.py``)
 
-Writes are atomic by generation: a sync writes new ``*-<gen>`` files first and commits them by
-replacing ``manifest.json`` (``os.replace``). An interrupted sync therefore leaves the previous
-manifest pointing at complete files. The generation the replaced manifest named is kept until
-the next commit, so a reader that read the old manifest just before the commit still opens
-complete files; a reader that loses even that race (two commits while it reads) finds a file
-gone, sees that the manifest moved on, and reads the new generation. Only files missing from
-the generation the manifest names make the index damaged. ``sync.py`` decides what to write.
+A sync changes only the rows of the documents it touched, in one SQLite transaction that is
+also its commit (``database.py``): a sync killed at any point leaves the old state or the new.
+Rewriting the FAISS file for every sync would cost seconds at a million vectors, so the file is
+a snapshot: loading reads it, removes the ids deleted since and adds the vectors inserted since
+(both read from the database in the same read transaction, so they match the snapshot the
+manifest names). A sync writes a new snapshot only when that backlog passes ``SNAPSHOT_BACKLOG``
+rows or a tenth of the index, and keeps the snapshot it replaced for readers that are opening
+it; a reader that loses even that race (two snapshots while it reads) simply reads again.
 
-An index whose keyword side was built with another tokenizer is usable for nothing but its
-vectors: loading it asks for a sync, and a sync rebuilds the keyword side from the chunk table
-(no re-embedding).
+Loading holds only the vectors in memory; passages are read by id when a query needs them.
+An index whose keyword terms were made with another tokenizer is usable for nothing but its
+vectors: loading it asks for a sync, and a sync re-indexes the terms (no re-embedding).
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
-import os
 import shutil
-import uuid
+import sqlite3
+import threading
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from assistant import database, keywords, vectors
 from assistant.chunking import Chunk
+from assistant.database import DATABASE, FileEntry, Manifest
 from assistant.embeddings import Embedder
 from assistant.errors import AssistantError
-from assistant.keywords import TOKENIZER, KeywordIndex
+from assistant.keywords import TOKENIZER
 
-FORMAT_VERSION = 2
-MANIFEST = "manifest.json"
+__all__ = ["FileEntry", "Manifest", "TOKENIZER"]
+
+FORMAT_VERSION = 3
 REBUILD_HINT = "Rebuild it with `assistant index --rebuild` (or the Rebuild button in the app)."
-_GENERATION_FILES = ("chunks-", "vectors-", "keywords-")
+LEGACY_FILES = ("manifest.json", "chunks-", "vectors-", "keywords-")  # format 2 and earlier
+SNAPSHOT_BACKLOG = 20_000
+APPROXIMATE_FROM = 200_000
 _LOAD_ATTEMPTS = 3
-
-
-@dataclass(frozen=True)
-class FileEntry:
-    sha256: str
-    size: int
-    chunks: int
-    pages: int | None
-    indexed_at: str
-    duplicate_of: str | None = None  # same content as this file, which holds the chunks
-
-
-@dataclass
-class Manifest:
-    format_version: int
-    embedder: str
-    dimension: int
-    chunking: dict
-    generation: str
-    files: dict[str, FileEntry] = field(default_factory=dict)
-    updated_at: str = ""
-    keyword_tokenizer: str = ""  # empty in indexes written before it was recorded
-    skipped: dict[str, dict] = field(default_factory=dict)  # file -> {"sha256", "reason"}
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, ensure_ascii=False)
-
-    @classmethod
-    def from_json(cls, text: str) -> Manifest:
-        data = json.loads(text)
-        data["files"] = {name: FileEntry(**entry) for name, entry in data["files"].items()}
-        return cls(**data)
 
 
 @dataclass
 class Index:
-    """A loaded index: chunks in FAISS row order plus the vectors."""
+    """A loaded index: the vectors in FAISS, the passages in the database, read on demand."""
 
     folder: Path
     manifest: Manifest
-    chunks: list[Chunk]
-    faiss_index: object  # faiss.IndexFlatIP
-    keywords: KeywordIndex
-    _matrix: np.ndarray | None = field(default=None, repr=False)
+    faiss_index: object
+    size: int
+    _db: sqlite3.Connection = field(repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
-    def dense_scores(self, vector: np.ndarray) -> np.ndarray:
-        """Cosine similarity of every row to the (unit) query vector."""
-        if not self.chunks:
-            return np.zeros(0, dtype=np.float32)
-        if self._matrix is None:  # a flat index is small; keep one copy for exact scoring
-            self._matrix = self.vectors()
-        return self._matrix @ vector.astype(np.float32)
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """One consistent view of the passages for the reads inside (one query)."""
+        with self._lock, database.reading(self._db):
+            yield
+
+    def dense_top(self, vector: np.ndarray, k: int) -> dict[int, float]:
+        """The k chunk ids nearest the (unit) query vector, with their cosine similarity."""
+        return dict(vectors.search(self.faiss_index, vector, k))
+
+    def dense_scores(self, vector: np.ndarray, ids: list[int]) -> dict[int, float]:
+        found = database.vectors_by_id(self._db, ids, self.manifest.dimension)
+        query = np.asarray(vector, dtype=np.float32)
+        return {row: float(stored @ query) for row, stored in found.items()}
+
+    def keyword_top(self, query: str, k: int) -> dict[int, float]:
+        return keywords.top_rows(self._db, query, k, rows=self.size)
+
+    def document_frequency(self, terms: list[str]) -> dict[str, int]:
+        """How many passages hold each keyword term (for the key terms' rarity weights)."""
+        return keywords.document_frequency(self._db, terms)
+
+    def keyword_scores(self, query: str, ids: list[int]) -> dict[int, float]:
+        found: dict[int, float] = {}
+        for part in database.batched(ids):
+            found.update(keywords.scores_of(self._db, query, part))
+        return found
+
+    def chunks_by_id(self, ids: list[int]) -> dict[int, Chunk]:
+        return database.chunks_by_id(self._db, ids)
+
+    def document_rows(self, document: str) -> list[int]:
+        rows = self._db.execute("SELECT id FROM chunks WHERE document = ?", (document,))
+        return [row for (row,) in rows]
+
+    def documents(self) -> list[str]:
+        """The documents that hold passages."""
+        with self.reading():
+            return [name for (name,) in self._db.execute("SELECT DISTINCT document FROM chunks")]
 
     def search(self, vector: np.ndarray, k: int) -> list[tuple[Chunk, float]]:
-        if not self.chunks:
-            return []
-        k = min(k, len(self.chunks))
-        scores, rows = self.faiss_index.search(vector.reshape(1, -1).astype(np.float32), k)
-        return [
-            (self.chunks[r], float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0
-        ]
+        """The k passages nearest the query vector (dense search alone)."""
+        found = vectors.search(self.faiss_index, vector, k)
+        with self.reading():
+            chunks = self.chunks_by_id([row for row, _ in found])
+        return [(chunks[row], score) for row, score in found if row in chunks]
 
-    def vectors(self) -> np.ndarray:
-        if not self.chunks:
-            return np.zeros((0, self.manifest.dimension), dtype=np.float32)
-        return self.faiss_index.reconstruct_n(0, len(self.chunks))
+    @property
+    def dense_kind(self) -> str:
+        """Which FAISS index serves the dense side ("exact ..." or "IVF ...")."""
+        return vectors.describe(self.faiss_index)
+
+    def dense_recall(self, queries: np.ndarray, k: int = 10) -> float:
+        """Recall@k of the dense index against exact search (1.0 when it is exact)."""
+        return vectors.recall_at(self.faiss_index, queries, k)
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        """Every passage, in id order: reads the whole table (for tools and tests)."""
+        with self.reading():
+            return list(database.chunk_rows(self._db, "1 ORDER BY id", ()).values())
 
 
 def chunking_params(max_tokens: int, overlap_tokens: int) -> dict:
@@ -127,29 +139,66 @@ def check_index_folder(folder: Path) -> None:
 
 
 def read_manifest(folder: Path) -> Manifest | None:
+    """The index's manifest; None when the folder holds no index yet."""
+    with _opened(folder) as db:
+        if db is None:
+            return None
+        with database.reading(db):
+            return database.read_manifest(db)
+
+
+def read_generation(folder: Path) -> str | None:
+    """The committed generation alone (cheap: to see whether a loaded index is current)."""
+    with _opened(folder) as db:
+        return None if db is None else database.meta(db).get("generation")
+
+
+@contextlib.contextmanager
+def _opened(folder: Path) -> Iterator[sqlite3.Connection | None]:
+    """The folder's database, or None when there is none; old formats and damage explained."""
     check_index_folder(folder)
-    path = folder / MANIFEST
-    if not path.exists():
-        return None
+    if not (folder / DATABASE).exists():
+        if any(p.name.startswith(LEGACY_FILES) for p in _listing(folder)):
+            raise AssistantError(
+                f"The index in {folder} was written by an older version of the assistant "
+                f"(before format {FORMAT_VERSION}). {REBUILD_HINT}"
+            )
+        yield None
+        return
     try:
-        return Manifest.from_json(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise AssistantError(
-            f"The index manifest {path} cannot be read ({error.strerror}). Check the "
-            "permissions of the index folder."
-        ) from None
-    except (ValueError, TypeError, KeyError) as error:
-        raise AssistantError(
-            f"The index manifest {path} is unreadable ({error}). {REBUILD_HINT}"
-        ) from None
+        db = database.connect(folder)
+    except sqlite3.Error as error:
+        raise _unreadable(folder, error) from None
+    try:
+        yield db
+    except sqlite3.DatabaseError as error:
+        raise _unreadable(folder, error) from None
+    finally:
+        db.close()
+
+
+def _listing(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir()) if folder.is_dir() else []
+    except OSError:
+        return []
+
+
+def _unreadable(folder: Path, error: Exception) -> AssistantError:
+    if isinstance(error, sqlite3.OperationalError) and "unable to open" in str(error):
+        return AssistantError(
+            f"The index in {folder} cannot be read ({error}). Check the permissions of the "
+            "index folder."
+        )
+    return AssistantError(f"The index in {folder} is damaged ({error}). {REBUILD_HINT}")
 
 
 def check_compatible(
-    manifest: Manifest, *, embedder: Embedder, chunking: dict, keywords: bool = True
+    manifest: Manifest, *, embedder: Embedder, chunking: dict, keyword_terms: bool = True
 ) -> None:
     """Raise AssistantError saying how to fix an index these settings cannot read.
 
-    ``keywords=False`` accepts a keyword side built with another tokenizer (a sync rebuilds it).
+    ``keyword_terms=False`` accepts terms made with another tokenizer (a sync redoes them).
     """
     folder_hint = "The index was built"
     if manifest.format_version != FORMAT_VERSION:
@@ -168,7 +217,7 @@ def check_compatible(
             f"{folder_hint} with chunking {manifest.chunking}, the settings now ask for "
             f"{chunking}. {REBUILD_HINT}"
         )
-    if keywords and manifest.keyword_tokenizer != TOKENIZER:
+    if keyword_terms and manifest.keyword_tokenizer != TOKENIZER:
         raise AssistantError(
             f"{folder_hint} with the keyword tokenizer {manifest.keyword_tokenizer or '(unnamed)'}"
             f", this version uses {TOKENIZER}. Run `assistant index` (or Sync in the app) to "
@@ -179,46 +228,46 @@ def check_compatible(
 def load_index(folder: Path, *, embedder: Embedder, chunking: dict, keywords: bool = True) -> Index:
     """The index in the folder; ``keywords=False`` loads one whose keyword side is stale."""
     for attempt in range(1, _LOAD_ATTEMPTS + 1):
-        manifest = read_manifest(folder)
-        if manifest is None:
-            raise AssistantError(f"No index in {folder}. Build it with `assistant index`.")
-        check_compatible(manifest, embedder=embedder, chunking=chunking, keywords=keywords)
-        try:
-            return _load_generation(folder, manifest)
-        except FileNotFoundError as error:
-            moved_on = (read_manifest(folder) or manifest).generation != manifest.generation
-            if not moved_on or attempt == _LOAD_ATTEMPTS:
+        with _opened(folder) as db:
+            if db is None:
+                raise AssistantError(f"No index in {folder}. Build it with `assistant index`.")
+            with database.reading(db):
+                manifest = database.read_manifest(db)
+                if manifest is None:
+                    raise AssistantError(f"No index in {folder}. Build it with `assistant index`.")
+                check_compatible(
+                    manifest, embedder=embedder, chunking=chunking, keyword_terms=keywords
+                )
+                state = database.meta(db)
+                try:
+                    faiss_index = _current_vectors(db, folder, state, manifest.dimension)
+                except FileNotFoundError as error:
+                    if attempt == _LOAD_ATTEMPTS:
+                        raise AssistantError(
+                            f"The index in {folder} is damaged ({error}). {REBUILD_HINT}"
+                        ) from None
+                    continue
+            size = int(state.get("chunk_count", 0))
+            if faiss_index.ntotal != size:
                 raise AssistantError(
-                    f"The index in {folder} is damaged ({error}). {REBUILD_HINT}"
-                ) from None
+                    f"The index in {folder} is inconsistent ({faiss_index.ntotal} vectors for "
+                    f"{size} chunks). {REBUILD_HINT}"
+                )
+            return Index(folder, manifest, faiss_index, size, database.connect(folder))
     raise AssertionError("unreachable")
 
 
-def _load_generation(folder: Path, manifest: Manifest) -> Index:
-    """The files of one generation; FileNotFoundError when one is gone."""
-    import faiss
-
-    generation = manifest.generation
+def _current_vectors(db: sqlite3.Connection, folder: Path, state: dict, dimension: int):
+    """The snapshot the state names, brought up to date from the database."""
+    snapshot = state.get("snapshot", "")
     try:
-        with (folder / f"chunks-{generation}.jsonl").open(encoding="utf-8") as handle:
-            chunks = [Chunk(**json.loads(line)) for line in handle if line.strip()]
-        vectors = folder / f"vectors-{generation}.faiss"
-        if not vectors.exists():  # faiss reports a missing file as a RuntimeError
-            raise FileNotFoundError(f"No such file: {vectors}")
-        faiss_index = faiss.read_index(str(vectors))
-        keywords = KeywordIndex.load(folder / f"keywords-{generation}")
-    except FileNotFoundError:
-        raise
-    except (OSError, ValueError, TypeError, RuntimeError) as error:
-        raise AssistantError(
-            f"The index in {folder} is damaged ({error}). {REBUILD_HINT}"
-        ) from None
-    if faiss_index.ntotal != len(chunks):
-        raise AssistantError(
-            f"The index in {folder} is inconsistent ({faiss_index.ntotal} vectors for "
-            f"{len(chunks)} chunks). {REBUILD_HINT}"
-        )
-    return Index(folder, manifest, chunks, faiss_index, keywords)
+        index = vectors.read(folder / snapshot) if snapshot else vectors.exact(dimension)
+    except RuntimeError as error:
+        raise _unreadable(folder, error) from None
+    last_id = int(state.get("snapshot_last_id", -1))
+    vectors.remove(index, database.removed_up_to(db, last_id))
+    vectors.add(index, *database.vectors_after(db, last_id, dimension))
+    return index
 
 
 @contextlib.contextmanager
@@ -240,52 +289,92 @@ def locked(folder: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def write_generation(
-    folder: Path, manifest: Manifest, chunks: list[Chunk], vectors: np.ndarray
-) -> None:
-    """Write a new generation and commit it; keep the one it replaces for readers in flight."""
-    import faiss
+@dataclass
+class Changes:
+    """What one sync writes: the documents whose passages go, and the new passages."""
 
-    folder.mkdir(parents=True, exist_ok=True)
-    gen = manifest.generation
-    replaced = _committed_generation(folder)
-    faiss_index = faiss.IndexFlatIP(manifest.dimension)
-    if len(vectors):
-        faiss_index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    _atomic_write(folder / f"vectors-{gen}.faiss", faiss.serialize_index(faiss_index).tobytes())
-    lines = "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in chunks)
-    _atomic_write(folder / f"chunks-{gen}.jsonl", lines.encode("utf-8"))
-    KeywordIndex.build([chunk.search_text for chunk in chunks]).save(folder / f"keywords-{gen}")
-    _atomic_write(folder / MANIFEST, manifest.to_json().encode("utf-8"))  # the commit point
-    keep = {gen, replaced}
-    for stale in folder.iterdir():
-        if stale.name.startswith(_GENERATION_FILES) and _generation_of(stale.name) not in keep:
-            shutil.rmtree(stale) if stale.is_dir() else stale.unlink(missing_ok=True)
+    removed_documents: list[str]
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    rebuild: bool = False  # start from an empty index
+    reindex_keywords: bool = False  # the terms were made with another tokenizer
 
 
-def write_manifest(folder: Path, manifest: Manifest) -> None:
-    """Replace the manifest alone (same generation): who is skipped or a duplicate changed."""
-    _atomic_write(folder / MANIFEST, manifest.to_json().encode("utf-8"))
+def commit(
+    folder: Path,
+    manifest: Manifest,
+    changes: Changes,
+    *,
+    previous: Manifest | None,
+    approximate_from: int = APPROXIMATE_FROM,
+) -> int:
+    """Apply the changes and the new manifest in one transaction; the number of chunks after."""
+    if changes.rebuild:
+        _remove_legacy_files(folder)
+    with _opened_for_writing(folder) as db, database.writing(db):
+        state = database.meta(db)
+        next_id = int(state.get("next_id", 0))  # ids are never reused, even by a rebuild
+        replaced = state.get("snapshot", "")
+        if changes.rebuild:
+            database.clear(db)
+            state = {}
+        elif changes.reindex_keywords:
+            database.reindex_keywords(db)
+        gone = database.remove_documents(db, changes.removed_documents)
+        database.add_chunks(db, next_id, changes.chunks, changes.vectors)
+        database.write_manifest(db, manifest, None if changes.rebuild else previous)
+        count = int(state.get("chunk_count", 0)) - len(gone) + len(changes.chunks)
+        backlog = int(state.get("backlog", 0)) + len(gone) + len(changes.chunks)
+        last_id = next_id + len(changes.chunks) - 1
+        updates = {"next_id": last_id + 1, "chunk_count": count, "backlog": backlog}
+        if changes.rebuild or backlog > max(SNAPSHOT_BACKLOG, count // 10):
+            name = f"dense-{manifest.generation}.faiss"
+            index = _current_vectors(db, folder, state, manifest.dimension)
+            if not vectors.fits(index, count, approximate_from=approximate_from):
+                everything = database.vectors_after(db, -1, manifest.dimension)
+                index = vectors.built(*everything, approximate_from=approximate_from)
+            vectors.write(index, folder / name)
+            db.execute("DELETE FROM removed WHERE id <= ?", (last_id,))
+            updates |= {"snapshot": name, "snapshot_last_id": last_id, "backlog": 0}
+            updates["previous_snapshot"] = replaced
+        database.set_meta(db, updates)
+    _remove_stale_snapshots(folder)
+    return count
 
 
-def _committed_generation(folder: Path) -> str | None:
+def commit_manifest(folder: Path, manifest: Manifest, *, previous: Manifest) -> None:
+    """Replace the manifest alone (same passages): who is skipped or a duplicate changed."""
+    with _opened_for_writing(folder) as db, database.writing(db):
+        database.write_manifest(db, manifest, previous)
+
+
+@contextlib.contextmanager
+def _opened_for_writing(folder: Path) -> Iterator[sqlite3.Connection]:
     try:
-        manifest = read_manifest(folder)
-    except AssistantError:
-        return None
-    return manifest.generation if manifest else None
+        db = database.connect(folder)
+    except sqlite3.Error as error:
+        raise _unreadable(folder, error) from None
+    try:
+        yield db
+    except sqlite3.DatabaseError as error:
+        raise _unreadable(folder, error) from None
+    finally:
+        db.close()
 
 
-def _generation_of(file_name: str) -> str:
-    """The generation a file belongs to: chunks-1700000000-ab12cd34.jsonl -> 1700000000-ab12cd34."""
-    stem = file_name.split("-", 1)[1]
-    return stem.split(".", 1)[0]
+def _remove_stale_snapshots(folder: Path) -> None:
+    """Snapshots neither the current state nor the one before it names (for readers in
+    flight), and temporary files of writes that were killed."""
+    with _opened(folder) as db:
+        state = database.meta(db) if db is not None else {}
+    keep = {state.get("snapshot"), state.get("previous_snapshot")}
+    for path in _listing(folder):
+        stale = path.name.startswith("dense-") and path.name not in keep
+        if stale or (path.name.startswith(".dense-") and path.name.endswith(".tmp")):
+            path.unlink(missing_ok=True)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    with temporary.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+def _remove_legacy_files(folder: Path) -> None:
+    for path in _listing(folder):
+        if path.name.startswith(LEGACY_FILES):
+            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)

@@ -1,8 +1,9 @@
 """Syncing the index with the corpus: embed only what changed, say what was left out and why.
 
 Sync is incremental: files whose content hash matches the manifest keep their chunks and
-vectors (read back from the flat FAISS index), new or changed files are chunked and embedded,
-deleted files are dropped, and an unchanged corpus writes nothing at all.
+vectors where they are, new or changed files are chunked and embedded, the rows of changed and
+deleted files are dropped, and an unchanged corpus writes nothing at all. Nothing but the
+manifest is read from the index: a one-file change costs that file, whatever the index size.
 
 One bad file never stops the rest. A file that cannot be hashed or read (permissions, damage,
 an unknown encoding), one over the size limit, a link out of the corpus folder or a name that
@@ -24,8 +25,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-
 from assistant.chunking import Chunk, chunk_document
 from assistant.documents import (
     SUPPORTED_TEXT,
@@ -39,16 +38,17 @@ from assistant.embeddings import Embedder, embed_in_batches
 from assistant.errors import AssistantError
 from assistant.keywords import TOKENIZER
 from assistant.store import (
+    APPROXIMATE_FROM,
     FORMAT_VERSION,
+    Changes,
     FileEntry,
-    Index,
     Manifest,
+    check_compatible,
     chunking_params,
-    load_index,
+    commit,
+    commit_manifest,
     locked,
     read_manifest,
-    write_generation,
-    write_manifest,
 )
 
 Progress = Callable[[str, int, int, str], None]  # (stage, done, total, detail)
@@ -128,12 +128,16 @@ def sync_index(
     max_file_mb: float | None = None,
     rebuild: bool = False,
     progress: Progress | None = None,
+    approximate_from: int = APPROXIMATE_FROM,
 ) -> SyncReport:
-    """Bring the index in line with the corpus, embedding only new or changed files."""
+    """Bring the index in line with the corpus, embedding only new or changed files.
+
+    Past ``approximate_from`` passages the dense side becomes an approximate (IVF) index.
+    """
     started = time.perf_counter()
     chunking = chunking_params(max_tokens, overlap_tokens)
     with locked(index_dir):
-        previous = None if rebuild else _previous_index(index_dir, embedder, chunking)
+        previous = None if rebuild else _previous_manifest(index_dir, embedder, chunking)
         sync = _Sync(
             corpus_dir,
             previous,
@@ -144,7 +148,7 @@ def sync_index(
             progress=progress or (lambda *args: None),
         )
         sync.plan()
-        sync.commit(index_dir)
+        sync.commit(index_dir, approximate_from=approximate_from)
     sync.report.seconds = round(time.perf_counter() - started, 3)
     return sync.report
 
@@ -155,7 +159,7 @@ class _Sync:
     def __init__(
         self,
         corpus_dir: Path,
-        previous: Index | None,
+        previous: Manifest | None,
         *,
         embedder: Embedder,
         chunking: dict,
@@ -165,15 +169,14 @@ class _Sync:
     ) -> None:
         self.corpus_dir = corpus_dir
         self.previous = previous
-        self.old_files = previous.manifest.files if previous else {}
-        self.old_rows = _rows_by_document(previous)
+        self.old_files = previous.files if previous else {}
         self.embedder = embedder
         self.chunking = chunking
         self.limit_mb = max_file_mb
         self.report = report
         self.progress = progress
         self.now = datetime.now(UTC).isoformat(timespec="seconds")
-        self.kept: dict[str, list[int]] = {}  # document -> its rows in the previous index
+        self.kept: set[str] = set()  # documents whose rows in the index stay as they are
         self.fresh: dict[str, list[Chunk]] = {}
         self.entries: dict[str, FileEntry] = {}
         self.skipped: dict[str, dict] = {}  # document -> {"sha256" ("" unreadable), "reason"}
@@ -263,7 +266,7 @@ class _Sync:
         old = self.old_files.get(name)
         if old is None:
             return
-        self.kept[name] = self.old_rows.get(name, [])
+        self.kept.add(name)
         self.entries[name] = old
         if old.duplicate_of is None:
             self.holders.setdefault(old.sha256, name)
@@ -273,25 +276,23 @@ class _Sync:
         self.skipped[name] = {"sha256": digest, "reason": reason}
         self._keep_old(name)
 
-    def commit(self, index_dir: Path) -> None:
-        """Write what changed: nothing, the manifest alone, or a new generation."""
+    def commit(self, index_dir: Path, *, approximate_from: int) -> None:
+        """Write what changed: nothing, the manifest alone, or the changed documents' rows."""
         report, previous = self.report, self.previous
         report.removed_files = [name for name in self.old_files if name not in self.entries]
-        kept_rows = sum(len(rows) for rows in self.kept.values())
-        report.removed = (len(previous.chunks) if previous else 0) - kept_rows
+        dropped = [
+            name
+            for name, entry in self.old_files.items()
+            if entry.duplicate_of is None and name not in self.kept
+        ]
+        report.removed = sum(self.old_files[name].chunks for name in dropped)
         report.documents = len(self.entries)
-        same_vectors = (
-            previous is not None
-            and not self.fresh
-            and report.removed == 0
-            and previous.manifest.keyword_tokenizer == TOKENIZER
-        )
-        manifest = self._manifest(previous.manifest.generation if same_vectors else None)
-        if same_vectors:
-            report.chunks = len(previous.chunks)
-            old = previous.manifest
-            if (old.files, old.skipped) != (manifest.files, manifest.skipped):
-                write_manifest(index_dir, manifest)  # who is skipped or a duplicate changed
+        report.chunks = sum(entry.chunks for entry in self.entries.values())
+        keywords_stale = previous is not None and previous.keyword_tokenizer != TOKENIZER
+        if previous is not None and not self.fresh and not dropped and not keywords_stale:
+            manifest = self._manifest(previous.generation)
+            if (previous.files, previous.skipped) != (manifest.files, manifest.skipped):
+                commit_manifest(index_dir, manifest, previous=previous)  # skipped or duplicates
             return
         new_chunks = [chunk for chunks in self.fresh.values() for chunk in chunks]
         new_vectors = embed_in_batches(
@@ -300,14 +301,17 @@ class _Sync:
             report=_embedding_progress(self.progress),
         )
         report.embedded = len(new_chunks)
-        rows = [row for name in self.entries if name in self.kept for row in self.kept[name]]
-        chunks = [previous.chunks[row] for row in rows] if previous else []
-        vectors = previous.vectors()[rows] if previous and rows else None
-        chunks += new_chunks
-        vectors = new_vectors if vectors is None else np.vstack([vectors, new_vectors])
         self.progress("writing", 0, 1, str(index_dir))
-        write_generation(index_dir, manifest, chunks, vectors)
-        report.chunks = len(chunks)
+        changes = Changes(
+            dropped, new_chunks, new_vectors, previous is None, reindex_keywords=keywords_stale
+        )
+        report.chunks = commit(
+            index_dir,
+            self._manifest(None),
+            changes,
+            previous=previous,
+            approximate_from=approximate_from,
+        )
         report.written = True
 
     def _manifest(self, generation: str | None) -> Manifest:
@@ -346,14 +350,8 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _previous_index(folder: Path, embedder: Embedder, chunking: dict) -> Index | None:
-    if read_manifest(folder) is None:
-        return None
-    return load_index(folder, embedder=embedder, chunking=chunking, keywords=False)
-
-
-def _rows_by_document(index: Index | None) -> dict[str, list[int]]:
-    rows: dict[str, list[int]] = {}
-    for row, chunk in enumerate(index.chunks if index else []):
-        rows.setdefault(chunk.document, []).append(row)
-    return rows
+def _previous_manifest(folder: Path, embedder: Embedder, chunking: dict) -> Manifest | None:
+    manifest = read_manifest(folder)
+    if manifest is not None:
+        check_compatible(manifest, embedder=embedder, chunking=chunking, keyword_terms=False)
+    return manifest

@@ -7,11 +7,16 @@ nothing and only the store and the search are measured; ``--embedder default`` u
 one. Loading and querying run in a fresh process, so their peak memory is what serving costs.
 
     .venv/bin/python scripts/benchmark_index.py --chunks 10000 [--embedder hashing]
+    .venv/bin/python scripts/benchmark_index.py --chunks 1000000 --workdir /tmp/bench-1m
+
+With ``--workdir`` the corpus (and, with ``--reuse-index``, the index) is kept for the next
+run, since writing a million chunks of text takes minutes.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import random
 import resource
@@ -36,18 +41,21 @@ def words(seed: int) -> list[str]:
 
 def write_corpus(folder: Path, documents: int, vocabulary: list[str]) -> None:
     chance = random.Random(1)
-    weights = [1 / (rank + 1) for rank in range(len(vocabulary))]
+    weights = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(vocabulary))))
     for number in range(documents):
         paragraphs = []
         while sum(len(p) for p in paragraphs) < 25_000:
-            sentence_words = chance.choices(vocabulary, weights, k=chance.randint(8, 24))
+            sentence_words = chance.choices(
+                vocabulary, cum_weights=weights, k=chance.randint(8, 24)
+            )
             paragraphs.append(" ".join(sentence_words).capitalize() + ".")
         text = "\n\n".join(" ".join(paragraphs[i : i + 5]) for i in range(0, len(paragraphs), 5))
         (folder / f"doc-{number:06d}.txt").write_text(text, encoding="utf-8")
 
 
 def measure_serving(settings_json: str, queries: list[str]) -> dict:
-    """In a fresh process: load time, query latency percentiles and peak memory."""
+    """In a fresh process: load time, query latency percentiles and peak memory; then the
+    dense index's recall@10 against exact search (after the peak is taken)."""
     settings = Settings.model_validate_json(settings_json)
     assistant = Assistant(settings)
     _ = assistant.embedder
@@ -59,12 +67,19 @@ def measure_serving(settings_json: str, queries: list[str]) -> dict:
         _, milliseconds = retriever.retrieve(query, settings.retrieval.top_k)
         timings.append(milliseconds)
     timings.sort()
-    return {
+    serving = {
         "load_s": load_s,
         "p50_ms": statistics.median(timings),
         "p95_ms": timings[int(0.95 * (len(timings) - 1))],
         "peak_mb": peak_mb(),
+        "dense": assistant.index.dense_kind,
     }
+    serving["recall"] = assistant.index.dense_recall(assistant.embedder.embed(queries[:100]))
+    return serving
+
+
+def note(stage: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {stage}", file=sys.stderr, flush=True)
 
 
 def peak_mb() -> float:
@@ -85,6 +100,10 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=10_000, help="about this many chunks")
     parser.add_argument("--embedder", default="hashing", help="'hashing' or 'default'")
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--workdir", help="keep the corpus and index here (reused next time)")
+    parser.add_argument(
+        "--reuse-index", action="store_true", help="with --workdir: sync, do not rebuild"
+    )
     parser.add_argument("--serve", help=argparse.SUPPRESS)  # internal: the serving process
     args = parser.parse_args()
     vocabulary = words(0)
@@ -94,34 +113,42 @@ def main() -> None:
         print(json.dumps(measure_serving(args.serve, queries)))
         return
     with tempfile.TemporaryDirectory() as temporary:
-        root = Path(temporary)
-        (root / "corpus").mkdir()
+        root = Path(args.workdir or temporary)
         documents = max(1, args.chunks // CHUNKS_PER_DOCUMENT)
-        write_corpus(root / "corpus", documents, vocabulary)
+        if not (root / "corpus" / f"doc-{documents - 1:06d}.txt").exists():
+            note(f"writing {documents} documents")
+            (root / "corpus").mkdir(parents=True, exist_ok=True)
+            write_corpus(root / "corpus", documents, vocabulary)
         settings = Settings().with_overrides(
             corpus_dir=root / "corpus", index_dir=root / "index", embedder=args.embedder
         )
         assistant = Assistant(settings)
         _ = assistant.embedder
-        build = assistant.sync()
+        note("building")
+        build = assistant.sync(rebuild=not args.reuse_index)
+        note("re-syncing")
         unchanged = assistant.sync()
         changed_file = root / "corpus" / "doc-000000.txt"
         changed_file.write_text(changed_file.read_text() + "\n\nOne more paragraph.")
         one_changed = assistant.sync()
         build_peak = peak_mb()
+        note("serving")
         command = [sys.executable, __file__, "--queries", str(args.queries)]
         command += ["--serve", settings.model_dump_json()]
         serving = json.loads(subprocess.run(command, capture_output=True, check=True).stdout)
         p95 = serving["p95_ms"]
+        build_time = "(reused)" if args.reuse_index else f"{build.seconds:.1f} s"
         rows = [
             ("documents / chunks", f"{build.documents} / {build.chunks}"),
-            ("build", f"{build.seconds:.1f} s"),
+            ("build", build_time),
             ("re-sync, one document changed", f"{one_changed.seconds:.2f} s"),
             ("re-sync, nothing changed", f"{unchanged.seconds:.2f} s"),
             ("index size on disk", f"{folder_mb(root / 'index'):.0f} MB"),
             ("load (fresh process)", f"{serving['load_s']:.2f} s"),
             ("query p50 / p95 (retrieval only)", f"{serving['p50_ms']:.0f} / {p95:.0f} ms"),
             ("peak memory: build / serving", f"{build_peak:.0f} / {serving['peak_mb']:.0f} MB"),
+            ("dense index", serving["dense"]),
+            ("dense recall@10 against exact search", f"{serving['recall']:.3f}"),
         ]
         print(f"index benchmark, embedder {args.embedder}")
         for label, value in rows:

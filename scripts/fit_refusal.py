@@ -106,10 +106,7 @@ def _with_threshold(model: RefusalModel, rows: list[dict]) -> RefusalModel:
     probabilities = [None if row["hard"] else model.probability(row["evidence"]) for row in rows]
     best, best_score = 0.5, -np.inf
     for threshold in np.linspace(0.05, 0.95, 91):
-        decisions = [
-            True if p is None else p >= threshold
-            for p in probabilities
-        ]
+        decisions = [True if p is None else p >= threshold for p in probabilities]
         score = _utility(rows, decisions)
         if score > best_score:
             best, best_score = float(threshold), score

@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 import ui_common
 from assistant.config import PROJECT_ROOT
 from assistant.llm import ScriptedGenerator
+from assistant.store import read_manifest
 from tests.conftest import REAL_MODEL_CACHE, make_pdf
 
 APP = str(PROJECT_ROOT / "streamlit_app.py")
@@ -293,12 +294,12 @@ def test_bad_upload_is_rejected_and_corpus_and_index_stay_intact(
         data = make_pdf(tmp_path / name, ["Secret"], password="pw").read_bytes()
     at = documents()
     corpus_before = sorted(p.name for p in app_corpus.iterdir())
-    index_before = (settings.index.index_dir / "manifest.json").read_text()
+    index_before = read_manifest(settings.index.index_dir)
     upload(at, name, data)
     (error,) = at.error
     assert re.search(message, plain(error.value)) and plain(error.value).startswith("Not added:")
     assert sorted(p.name for p in app_corpus.iterdir()) == corpus_before
-    assert (settings.index.index_dir / "manifest.json").read_text() == index_before
+    assert read_manifest(settings.index.index_dir) == index_before
     assert "Index up to date" in at.success[0].value
 
 

@@ -119,7 +119,7 @@ def test_a_non_default_corpus_is_indexed_in_a_scratch_folder(tmp_path, monkeypat
     result = run_eval("--corpus", str(bench), "--retrieval-only", "--out", str(tmp_path / "r"))
     assert result.exit_code == 0, result.output
     (scratch,) = (tmp_path / "indexes").iterdir()
-    assert scratch.name.startswith("documents-") and (scratch / "manifest.json").exists()
+    assert scratch.name.startswith("documents-") and (scratch / "index.sqlite").exists()
     assert not (tmp_path / "index").exists()  # the default index is untouched
 
 

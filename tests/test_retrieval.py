@@ -1,7 +1,8 @@
-import numpy as np
+import sqlite3
+
 import pytest
 
-from assistant.keywords import KeywordIndex
+from assistant import keywords
 from assistant.retrieval import Retriever, document_name_words
 from assistant.store import chunking_params, load_index
 from assistant.sync import sync_index
@@ -24,14 +25,20 @@ def test_content_words_merge_inflections_and_keep_numbers_and_scripts():
     assert content_words("What is the of and") == []
 
 
-def test_keyword_index_scores_rare_words_and_round_trips(tmp_path):
-    index = KeywordIndex.build(["llamas spit at people", "bees make honey", "llamas hum"])
-    scores = index.scores("Which animal makes honey?")
-    assert int(np.argmax(scores)) == 1
-    index.save(tmp_path / "kw")
-    loaded = KeywordIndex.load(tmp_path / "kw")
-    assert np.allclose(loaded.scores("honey"), index.scores("honey"))
-    assert not loaded.scores("unknownword").any()
+def test_keyword_terms_score_rare_words_and_are_deleted_exactly():
+    db = sqlite3.connect(":memory:")
+    keywords.create_table(db)
+    texts = ["llamas spit at people", "bees make honey", "llamas hum", "GPT-4 scored 6.4%"]
+    keywords.add(db, enumerate(texts))
+    assert max(keywords.top_rows(db, "Which animal makes honey?", 3, rows=9).items())[0] == 1
+    assert list(keywords.top_rows(db, "What did gpt-4 score? 6.4", 3, rows=9)) == [3]
+    assert keywords.top_rows(db, "unknownword", 3, rows=9) == {}
+    assert keywords.top_rows(db, "the of and", 3, rows=9) == {}
+    keywords.delete(db, [(1, texts[1])])
+    assert keywords.top_rows(db, "honey", 3, rows=9) == {}
+    both = keywords.top_rows(db, "llamas", 3, rows=9)
+    assert set(both) == {0, 2} and both[2] > both[0] > 0  # the shorter passage ranks first
+    assert keywords.scores_of(db, "llamas", [2, 3]) == {2: both[2]}
 
 
 def test_document_name_words_ignore_shared_parts():

@@ -1,8 +1,10 @@
-import json
+import sqlite3
 
 import pytest
+from typer.testing import CliRunner
 
-from assistant import store
+from assistant import database, store, vectors
+from assistant.cli import app
 from assistant.embeddings import HashingEmbedder
 from assistant.errors import AssistantError
 from assistant.store import load_index
@@ -60,10 +62,7 @@ def test_sync_embeds_only_what_changed(three_files, tmp_path):
     assert deleted.embedded == 0
     index = load_index(index_dir, embedder=embedder, chunking=store.chunking_params(64, 8))
     assert {c.document for c in index.chunks} == {"a.txt", "c.pdf"}
-    assert index.faiss_index.ntotal == len(index.chunks)
-    # the current generation, and the one it replaced for readers still opening it; no older
-    kept = sorted(p.name for p in index_dir.glob("chunks-*.jsonl"))
-    assert len(kept) == 2 and f"chunks-{index.manifest.generation}.jsonl" in kept
+    assert index.faiss_index.ntotal == len(index.chunks) == index.size
 
 
 def test_search_returns_the_matching_chunk(three_files, tmp_path, embedder):
@@ -103,14 +102,41 @@ def test_index_from_another_embedder_is_refused(three_files, tmp_path, embedder)
     assert sync(three_files, tmp_path / "index", other, rebuild=True).written
 
 
+def set_manifest_value(index_dir, key, value):
+    db = sqlite3.connect(index_dir / "index.sqlite")
+    with db:
+        db.execute("UPDATE meta SET value = ? WHERE key = ?", (str(value), key))
+    db.close()
+
+
 def test_other_format_version_is_refused(three_files, tmp_path, embedder):
     sync(three_files, tmp_path / "index", embedder)
-    manifest = tmp_path / "index" / "manifest.json"
-    data = json.loads(manifest.read_text())
-    data["format_version"] = 99
-    manifest.write_text(json.dumps(data))
+    set_manifest_value(tmp_path / "index", "format_version", 99)
     with pytest.raises(AssistantError, match="format 99"):
         load_index(tmp_path / "index", embedder=embedder, chunking=store.chunking_params(64, 8))
+
+
+def test_an_index_of_the_old_format_asks_for_a_rebuild(three_files, tmp_path, embedder):
+    index_dir = tmp_path / "index"
+    index_dir.mkdir()
+    (index_dir / "manifest.json").write_text('{"format_version": 2}', encoding="utf-8")
+    (index_dir / "chunks-1-ab.jsonl").write_text("", encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["index", "--corpus", str(three_files), "--index", str(index_dir)]
+    )
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "older version" in result.output and "--rebuild" in result.output
+    assert sync(three_files, index_dir, embedder, rebuild=True).written
+    assert not list(index_dir.glob("manifest.json")) and not list(index_dir.glob("chunks-*"))
+    assert load_index(index_dir, embedder=embedder, chunking=store.chunking_params(64, 8)).size
+
+
+def test_a_damaged_database_is_a_message_not_a_traceback(three_files, tmp_path, embedder):
+    index_dir = tmp_path / "index"
+    index_dir.mkdir()
+    (index_dir / "index.sqlite").write_bytes(b"not a database at all" * 100)
+    with pytest.raises(AssistantError, match="damaged.*--rebuild"):
+        load_index(index_dir, embedder=embedder, chunking=store.chunking_params(64, 8))
 
 
 def test_interrupted_write_leaves_previous_index_loadable(
@@ -119,19 +145,19 @@ def test_interrupted_write_leaves_previous_index_loadable(
     index_dir = tmp_path / "index"
     sync(three_files, index_dir, embedder)
     before = load_index(index_dir, embedder=embedder, chunking=store.chunking_params(64, 8))
-    real_write = store._atomic_write
+    real_write = database.write_manifest
 
-    def crash_on_manifest(path, data):
-        if path.name == store.MANIFEST:
-            raise KeyboardInterrupt
-        real_write(path, data)
+    def crash_on_manifest(*args):  # after the rows of the changed file are written
+        real_write(*args)
+        raise KeyboardInterrupt
 
-    monkeypatch.setattr(store, "_atomic_write", crash_on_manifest)
+    monkeypatch.setattr(database, "write_manifest", crash_on_manifest)
     (three_files / "a.txt").write_text("Changed content entirely.", encoding="utf-8")
     with pytest.raises(KeyboardInterrupt):
         sync(three_files, index_dir, embedder)
     after = load_index(index_dir, embedder=embedder, chunking=store.chunking_params(64, 8))
     assert [c.id for c in after.chunks] == [c.id for c in before.chunks]
+    assert after.manifest == before.manifest
 
 
 def test_corpus_status_reports_differences(three_files, tmp_path, embedder):
@@ -160,11 +186,8 @@ def test_a_keyword_index_built_with_another_tokenizer_is_resynced_without_embedd
     index_dir = tmp_path / "index"
     embedder = CountingEmbedder()
     first = sync(three_files, index_dir, embedder)
-    manifest_path = index_dir / "manifest.json"
-    manifest = json.loads(manifest_path.read_text())
-    assert manifest["keyword_tokenizer"] == store.TOKENIZER
-    manifest["keyword_tokenizer"] = "keyword-terms-v0"
-    manifest_path.write_text(json.dumps(manifest))
+    assert store.read_manifest(index_dir).keyword_tokenizer == store.TOKENIZER
+    set_manifest_value(index_dir, "keyword_tokenizer", "keyword-terms-v0")
 
     with pytest.raises(AssistantError, match="keyword tokenizer keyword-terms-v0.*assistant index"):
         load_index(index_dir, embedder=embedder, chunking=store.chunking_params(64, 8))
@@ -174,7 +197,65 @@ def test_a_keyword_index_built_with_another_tokenizer_is_resynced_without_embedd
     resync = sync(three_files, index_dir, embedder)
     assert resync.written and resync.embedded == 0 and embedder.embedded == embedded_before
     assert resync.chunks == first.chunks
-    assert json.loads(manifest_path.read_text())["keyword_tokenizer"] == store.TOKENIZER
+    assert store.read_manifest(index_dir).keyword_tokenizer == store.TOKENIZER
     assert corpus_status(three_files, index_dir).up_to_date
     index = load_index(index_dir, embedder=embedder, chunking=store.chunking_params(64, 8))
-    assert index.keywords.scores("honey").max() > 0
+    with index.reading():
+        assert max(index.keyword_top("honey", 3).values()) > 0
+
+
+def index_ids(index_dir, document):
+    db = sqlite3.connect(index_dir / "index.sqlite")
+    ids = [row for (row,) in db.execute("SELECT id FROM chunks WHERE document = ?", (document,))]
+    db.close()
+    return ids
+
+
+def test_a_changed_file_rewrites_only_its_own_rows(three_files, tmp_path, embedder, monkeypatch):
+    index_dir = tmp_path / "index"
+    sync(three_files, index_dir, embedder)
+    snapshots = sorted(p.name for p in index_dir.glob("dense-*.faiss"))
+    kept_ids, old_ids = index_ids(index_dir, "b.md"), index_ids(index_dir, "a.txt")
+    (three_files / "a.txt").write_text("Alpacas hum. Llamas spit.", encoding="utf-8")
+    sync(three_files, index_dir, embedder)
+    assert index_ids(index_dir, "b.md") == kept_ids  # untouched rows keep their ids
+    assert not set(index_ids(index_dir, "a.txt")) & set(old_ids)  # ids are never reused
+    assert sorted(p.name for p in index_dir.glob("dense-*.faiss")) == snapshots  # no rewrite
+    index = load_index(index_dir, embedder=embedder, chunking=store.chunking_params(64, 8))
+    (chunk, _), *_ = index.search(embedder.embed(["Alpacas hum. Llamas spit."])[0], 1)
+    assert chunk.text == "Alpacas hum. Llamas spit."
+
+
+@pytest.mark.parametrize("backlog", [0, 10**9])
+def test_a_snapshot_and_the_changes_since_load_as_the_same_index(
+    three_files, tmp_path, embedder, monkeypatch, backlog
+):
+    monkeypatch.setattr(store, "SNAPSHOT_BACKLOG", backlog)
+    index_dir = tmp_path / "index"
+    sync(three_files, index_dir, embedder)
+    for text in ["Alpacas hum.", "Llamas spit. " * 30, "Vicunas run."]:
+        (three_files / "a.txt").write_text(text, encoding="utf-8")
+        sync(three_files, index_dir, embedder)
+        index = load_index(index_dir, embedder=embedder, chunking=store.chunking_params(64, 8))
+        assert index.faiss_index.ntotal == index.size == len(index.chunks)
+        ((nearest, score),) = index.dense_top(embedder.embed([text])[0], 1).items()
+        assert nearest in index_ids(index_dir, "a.txt") and score == pytest.approx(1.0)
+    # the current snapshot and the one before it, for readers still opening it; no older
+    assert len(list(index_dir.glob("dense-*.faiss"))) == (2 if backlog == 0 else 1)
+
+
+def test_past_the_threshold_the_dense_side_is_approximate(corpus, tmp_path, embedder):
+    for number in range(30):
+        words = " ".join(f"word{number}x{i}" for i in range(12))
+        (corpus / f"note-{number}.txt").write_text(f"Note {number}: {words}.", encoding="utf-8")
+    index_dir = tmp_path / "index"
+    sync(corpus, index_dir, embedder, approximate_from=20)
+    index = load_index(index_dir, embedder=embedder, chunking=store.chunking_params(64, 8))
+    assert vectors.is_approximate(index.faiss_index) and index.size == 30
+    (corpus / "note-3.txt").write_text("Note three: replaced.", encoding="utf-8")
+    (corpus / "note-4.txt").unlink()
+    sync(corpus, index_dir, embedder, approximate_from=20)
+    index = load_index(index_dir, embedder=embedder, chunking=store.chunking_params(64, 8))
+    assert index.faiss_index.ntotal == index.size == 29
+    (chunk, score), *_ = index.search(embedder.embed(["Note three: replaced."])[0], 1)
+    assert chunk.document == "note-3.txt" and score == pytest.approx(1.0)

@@ -6,7 +6,6 @@ The concurrency and kill -9 cases run real processes against one index folder.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
@@ -24,7 +23,7 @@ from assistant.cli import app
 from assistant.config import PROJECT_ROOT
 from assistant.embeddings import HashingEmbedder
 from assistant.errors import AssistantError
-from assistant.store import MANIFEST, chunking_params, load_index
+from assistant.store import chunking_params, load_index, read_manifest
 from assistant.sync import corpus_status, sync_index
 
 CHUNKING = chunking_params(64, 8)
@@ -124,21 +123,21 @@ def test_a_copy_is_indexed_once_and_named_as_a_duplicate(two_files, tmp_path):
 def test_a_new_copy_is_recorded_without_rewriting_the_index(two_files, tmp_path):
     index_dir = tmp_path / "index"
     sync(two_files, index_dir)
-    generation = json.loads((index_dir / MANIFEST).read_text())["generation"]
+    generation = read_manifest(index_dir).generation
     # "a-copy.txt" sorts first, yet the file already indexed keeps the chunks
     (two_files / "a-copy.txt").write_bytes((two_files / "alpacas.txt").read_bytes())
     report = sync(two_files, index_dir)
-    manifest = json.loads((index_dir / MANIFEST).read_text())
-    assert report.embedded == 0 and manifest["generation"] == generation
+    manifest = read_manifest(index_dir)
+    assert report.embedded == 0 and manifest.generation == generation
     assert report.duplicates == [{"document": "a-copy.txt", "same_as": "alpacas.txt"}]
-    assert manifest["files"]["a-copy.txt"]["duplicate_of"] == "alpacas.txt"
+    assert manifest.files["a-copy.txt"].duplicate_of == "alpacas.txt"
     assert corpus_status(two_files, index_dir).up_to_date
 
 
 def test_an_unreadable_manifest_is_a_message_not_a_traceback(two_files, tmp_path):
     index_dir = tmp_path / "index"
     index_dir.mkdir()
-    (index_dir / MANIFEST).mkdir()  # cannot be read as a file, whoever runs the test
+    (index_dir / "index.sqlite").mkdir()  # cannot be opened as a file, whoever runs the test
     with pytest.raises(AssistantError, match="cannot be read .*permissions of the index folder"):
         sync(two_files, index_dir)
 
@@ -190,7 +189,9 @@ def test_a_reader_always_gets_a_complete_generation_while_another_process_syncs(
     while writer.poll() is None:
         try:
             index = load_index(index_dir, embedder=HashingEmbedder(), chunking=CHUNKING)
-            assert len(index.chunks) == index.faiss_index.ntotal == index.keywords.size
+            assert index.size == index.faiss_index.ntotal
+            # passages are read when asked for, from whatever state is committed by then
+            assert index.search(HashingEmbedder().embed(["Note 3"])[0], 1)
             reads += 1
         except AssistantError as error:
             errors.append(str(error))
@@ -212,5 +213,5 @@ def test_kill_9_during_syncs_always_leaves_a_loadable_index(two_files, tmp_path)
         writer.send_signal(signal.SIGKILL)
         writer.communicate()
         index = load_index(index_dir, embedder=HashingEmbedder(), chunking=CHUNKING)
-        assert len(index.chunks) == index.faiss_index.ntotal > 0
+        assert len(index.chunks) == index.faiss_index.ntotal == index.size > 0
     assert sync(two_files, index_dir).documents == 43
