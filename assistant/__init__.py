@@ -26,7 +26,8 @@ from assistant.config import PROJECT_ROOT, GenerationSettings, Settings
 from assistant.conversation import Conversation, Rewrite, Turn
 from assistant.embeddings import Embedder, load_embedder
 from assistant.errors import AssistantError
-from assistant.grounding import RefusalReason
+from assistant.grounding import FEATURES as REFUSAL_FEATURES
+from assistant.grounding import RefusalModel, RefusalReason
 from assistant.llm import Generator, default_model_path, load_generator, resolve_model_path
 from assistant.pipeline import Assistant
 from assistant.retrieval import Hit
@@ -41,6 +42,8 @@ from assistant.uploads import (
 )
 
 __all__ = [
+    "REFUSAL_FEATURES",
+    "RefusalModel",
     "MARKER",
     "MODEL_ID",
     "PROJECT_ROOT",

@@ -47,6 +47,7 @@ def tidy_markers(text: str) -> str:
         stop = body[-1] if body[-1] in ".!?" else ""
         return f"{bullet}{body[: len(body) - len(stop)].rstrip()} {markers.strip()}{stop}"
 
+    text = re.sub(r"\](?:[ \t]*,[ \t]*|[ \t]+and[ \t]+)\[", "][", text)  # "[2], [3]"
     return _POINTER.sub(" ", _LEADING.sub(move, text))
 
 

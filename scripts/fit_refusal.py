@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.grounding import FEATURES, RefusalModel
-from assistant.grounding.evidence import DEFAULT_MODEL
+from assistant import REFUSAL_FEATURES as FEATURES
+from assistant import RefusalModel
 
 FOLDS = 5
 L2 = 1.0  # ridge penalty on the standardised coefficients
@@ -167,7 +167,7 @@ def cross_validate(rows: list[dict], seed: int = 0) -> list[bool]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("reports", nargs="+", type=Path)
-    parser.add_argument("--write", action="store_true", help=f"write {DEFAULT_MODEL}")
+    parser.add_argument("--write", action="store_true", help=f"write {RefusalModel.DEFAULT_PATH}")
     args = parser.parse_args()
     rows = load(args.reports)
     held_out = figures(rows, cross_validate(rows))
@@ -197,8 +197,8 @@ def main() -> None:
             "in_sample": in_sample,
         }
         model = RefusalModel(**{**model.__dict__, "about": about})
-        DEFAULT_MODEL.write_text(model.to_json() + "\n", encoding="utf-8")
-        print(f"\nwrote {DEFAULT_MODEL}")
+        RefusalModel.DEFAULT_PATH.write_text(model.to_json() + "\n", encoding="utf-8")
+        print(f"\nwrote {RefusalModel.DEFAULT_PATH}")
 
 
 if __name__ == "__main__":

@@ -47,13 +47,22 @@ def test_uncited_supported_sentence_gets_a_marker():
     assert result.text.endswith("parameters [1].")
 
 
-def test_unsupported_sentence_is_flagged_not_deleted():
+def test_unsupported_sentence_is_flagged_and_taken_out_of_the_answer():
     text = (
         "Google open-sourced TensorFlow in 2015 [2]. Mistral AI was founded in Paris in 2023 [1]."
+        " Google open-sourced TensorFlow in 2015 [2]."
     )
     result = verify(text, PASSAGES, CHECKER)
     assert result.unsupported == ["Mistral AI was founded in Paris in 2023."]
-    assert "Mistral AI was founded in Paris in 2023 [1]." in result.text
+    assert result.text == "Google open-sourced TensorFlow in 2015 [2]."  # and said once
+    kept = verify(text, PASSAGES, CHECKER, drop_unsupported=False)
+    assert "Mistral AI was founded in Paris in 2023 [1]." in kept.text
+
+
+def test_list_items_without_support_leave_no_empty_bullet():
+    text = "The sizes:\n- Google open-sourced TensorFlow in 2015 [2]\n- Mistral AI came in 2023 [1]"
+    result = verify(text, PASSAGES, CHECKER)
+    assert result.text == "The sizes:\n- Google open-sourced TensorFlow in 2015 [2]"
 
 
 def test_wrong_number_is_not_supported():

@@ -59,6 +59,8 @@ class RefusalModel:
     threshold: float
     about: dict  # how it was fitted and what it scored held out
 
+    DEFAULT_PATH = DEFAULT_MODEL
+
     def probability(self, evidence: dict[str, float]) -> float:
         z = self.intercept + sum(
             weight * (evidence[name] - self.means[name]) / self.scales[name]

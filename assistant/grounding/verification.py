@@ -7,8 +7,10 @@ After the answer has streamed, each sentence is checked with the SupportChecker
 - when none of the cited passages supports it but another shown passage does, the marker is
   moved to that passage (the small model often cites a neighbour of the right passage);
 - a sentence without markers that a shown passage supports gets that passage's marker;
-- a sentence no shown passage supports is listed as unsupported (kept in the text, flagged in
-  the CLI, the JSON and the UI; never silently deleted).
+- a sentence no shown passage supports (or one backed but not about the question) is listed as
+  unsupported: flagged in the CLI, the JSON and the UI, and taken out of the answer's text when
+  other sentences are supported, so what reads as the answer is only what the passages back;
+- a sentence repeated word for word is kept once.
 
 Lead-ins ("Here is what the documents say:"), bare markers and the model's own refusals are
 not claims and are left alone. A reply which only points at passages ("[2]") is replaced by the
@@ -58,6 +60,7 @@ def verify(
     *,
     question: str | None = None,
     read_as_answers: bool = True,
+    drop_unsupported: bool = True,
 ) -> Verification:
     """Check each claim of ``text`` against ``question`` (see ``SupportChecker.check_many``)."""
     sentences = split_answer_sentences(text)
@@ -77,18 +80,29 @@ def verify(
     relevances = [d.relevance for d in decided if d.relevance is not None]
 
     rewritten, supported_markers, unsupported, supported = text, set(), [], []
+    seen: set[str] = set()
     for claim in claims:
         backing = [n for n, ok in enumerate(supports[claim], start=1) if ok]
         cited = [n for n in dict.fromkeys(markers_in(claim)) if 1 <= n <= len(passages)]
         keep = [n for n in cited if n in backing]
-        if not backing:
-            unsupported.append(remove_markers(claim))
+        said = " ".join(remove_markers(claim).lower().split())
+        if not backing or said in seen:
+            if backing:  # the same sentence again: said once is enough
+                rewritten = rewritten.replace(claim, "", 1)
+            else:
+                unsupported.append(remove_markers(claim))
             continue
+        seen.add(said)
         supported.append(claim)
         chosen = keep or backing[:1]
         supported_markers.update(chosen)
         if chosen != cited:
             rewritten = rewritten.replace(claim, _with_markers(claim, chosen), 1)
+    if supported and drop_unsupported:
+        for claim in claims:
+            if remove_markers(claim) in unsupported:
+                rewritten = rewritten.replace(claim, "", 1)
+        rewritten = _tidy_gaps(rewritten)
     return Verification(
         rewritten,
         frozenset(supported_markers),
@@ -127,6 +141,13 @@ def quote_pointed_passage(
     vectors = embedder.embed([question, *(sentence for _, sentence in candidates)])
     number, sentence = candidates[int((vectors[1:] @ vectors[0]).argmax())]
     return f'Passage [{number}] says: "{sentence}"'
+
+
+def _tidy_gaps(text: str) -> str:
+    """The text after sentences were taken out: no empty list items, lines or double spaces."""
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    kept = [line for line in lines if line.strip("-*\u2022 ").strip()]
+    return "\n".join(kept).strip()
 
 
 def _with_markers(sentence: str, markers: list[int]) -> str:
