@@ -42,6 +42,9 @@ class Verdict:
     evidence: dict[str, float] | None = None  # the refusal model's features (None: unchecked)
 
 
+KEY_TERMS_CONFIDENT = 0.6  # a passage's share of the question's rarity-weighted key terms
+
+
 class Grounding:
     """The checks between retrieval and a shown answer, configured by GroundingSettings.
 
@@ -79,13 +82,20 @@ class Grounding:
             return []
         return unmentioned_identifiers(question, [hit.chunk.text for hit in shown])
 
+    def confident(self, question: str, hits: list[Hit]) -> bool:
+        """Retrieval found what was asked: a passage similar enough, or one holding most of the
+        question's key terms (a misspelled or Hinglish question the embedder misreads)."""
+        if max(hit.score for hit in hits) >= self.settings.confident_score:
+            return True
+        return max(hit.coverage for hit in hits) >= KEY_TERMS_CONFIDENT
+
     def judge(self, question: str, text: str, shown: list[Hit], hits: list[Hit]) -> Verdict:
         """Verify the draft ``text`` (markers already resolved) against the shown passages."""
         if self.checker is None:
             return Verdict(text, RefusalReason.MODEL if model_declined(text) else None)
         declined = model_declined(text)
         text = quote_pointed_passage(text, shown, question, self.checker.embedder) or text
-        confident = max(hit.score for hit in hits) >= self.settings.confident_score
+        confident = self.confident(question, hits)
         verification = verify(
             text, shown, self.checker, question=question, read_as_answers=confident
         )
