@@ -10,7 +10,9 @@ one. Loading and querying run in a fresh process, so their peak memory is what s
     .venv/bin/python scripts/benchmark_index.py --chunks 1000000 --workdir /tmp/bench-1m
 
 With ``--workdir`` the corpus (and, with ``--reuse-index``, the index) is kept for the next
-run, since writing a million chunks of text takes minutes.
+run, since writing a million chunks of text takes minutes. A large run can be split in two:
+``--build-only`` writes the corpus and builds the index, a later ``--reuse-index`` run measures
+the re-syncs and serving on it.
 """
 
 from __future__ import annotations
@@ -104,6 +106,9 @@ def main() -> None:
     parser.add_argument(
         "--reuse-index", action="store_true", help="with --workdir: sync, do not rebuild"
     )
+    parser.add_argument(
+        "--build-only", action="store_true", help="with --workdir: stop after the build"
+    )
     parser.add_argument("--serve", help=argparse.SUPPRESS)  # internal: the serving process
     args = parser.parse_args()
     vocabulary = words(0)
@@ -126,6 +131,13 @@ def main() -> None:
         _ = assistant.embedder
         note("building")
         build = assistant.sync(rebuild=not args.reuse_index)
+        if args.build_only:
+            print(
+                f"built {build.documents} documents / {build.chunks} chunks in "
+                f"{build.seconds:.1f} s, peak memory {peak_mb():.0f} MB, "
+                f"{folder_mb(root / 'index'):.0f} MB on disk"
+            )
+            return
         note("re-syncing")
         unchanged = assistant.sync()
         changed_file = root / "corpus" / "doc-000000.txt"
