@@ -42,7 +42,7 @@ def test_without_onnxruntime_the_onnx_backends_fall_back_to_torch(monkeypatch, t
 
 def test_switching_the_backend_makes_the_index_stale(settings, default_corpus):
     Assistant(settings).sync()
-    switched = settings.with_overrides(embedder_backend="onnx")
+    switched = settings.with_overrides(embedder_backend="torch")
     assert Assistant(settings).status().up_to_date  # the hashing test double has no backend
     assert Assistant(switched).status().up_to_date
     real = settings.with_overrides(embedder="default")
