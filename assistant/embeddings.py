@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import re
 import warnings
@@ -166,10 +167,11 @@ def _sentence_transformer_config(path: Path) -> dict:
     """Sequence length and dimension of a transformer + mean pooling model; AssistantError
     for any other shape (only the PyTorch backend runs those)."""
     try:
-        modules = [m["type"].rsplit(".", 1)[-1] for m in _read_json(path / "modules.json")]
-        pooling = _read_json(path / "1_Pooling" / "config.json")
+        listed = _read_json(path / "modules.json")
+        modules = [m["type"].rsplit(".", 1)[-1] for m in listed]
+        pooling = _read_json(path / listed[1]["path"] / "config.json")
         max_tokens = _read_json(path / "sentence_bert_config.json")["max_seq_length"]
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
         raise AssistantError(
             f"{path} is not a sentence-transformers model folder ({error})."
         ) from None
@@ -184,8 +186,6 @@ def _sentence_transformer_config(path: Path) -> dict:
 
 
 def _read_json(path: Path):
-    import json
-
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -206,11 +206,17 @@ def _exported_encoder(path: Path, cache_dir: Path, *, quantized: bool) -> Path:
     target = folder / "encoder-int8-per-channel.onnx" if quantized else plain
     if target.exists():
         return target
-    folder.mkdir(parents=True, exist_ok=True)
-    if not plain.exists():
-        _write_atomically(plain, lambda temporary: _export_encoder(path, temporary))
-    if quantized:
-        _write_atomically(target, lambda temporary: _quantize(plain, temporary))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not plain.exists():
+            _write_atomically(plain, lambda temporary: _export_encoder(path, temporary))
+        if quantized:
+            _write_atomically(target, lambda temporary: _quantize(plain, temporary))
+    except Exception as error:  # torch's exporter and the quantizer raise many kinds
+        raise AssistantError(
+            f"Cannot export the embedder {path} to ONNX in {folder} ({error}). "
+            "Set ASSISTANT_EMBEDDER_BACKEND=torch to embed with PyTorch."
+        ) from None
     return target
 
 
