@@ -312,8 +312,8 @@ class HashingEmbedder:
 def load_embedder(name: str, *, backend: str = "onnx", cache_dir: Path | None = None) -> Embedder:
     """The embedder ``name`` run by ``backend`` ('torch', 'onnx' or 'onnx-int8'); an ONNX
     backend falls back to PyTorch, with a warning, when onnxruntime is not installed."""
-    if name == "hashing":
-        return HashingEmbedder()
+    if hashing := _hashing(name):
+        return hashing
     if backend.startswith("onnx") and _usable(backend) == "torch":
         warnings.warn(
             f"ASSISTANT_EMBEDDER_BACKEND={backend} needs onnxruntime, which is not installed "
@@ -328,11 +328,19 @@ def load_embedder(name: str, *, backend: str = "onnx", cache_dir: Path | None = 
 
 def embedder_name(name: str, *, backend: str = "onnx") -> str:
     """The ``name`` the embedder ``load_embedder`` gives would have, without loading it."""
-    if name == "hashing":
-        return HashingEmbedder().name
+    if hashing := _hashing(name):
+        return hashing.name
     base = DEFAULT_EMBEDDER if name == "default" else Path(name).name or name
     backend = _usable(backend)
     return base if backend == "torch" else f"{base} ({backend})"
+
+
+def _hashing(name: str) -> HashingEmbedder | None:
+    """The test double for 'hashing' (256 dimensions) or 'hashing-384' (any dimension)."""
+    if name == "hashing":
+        return HashingEmbedder()
+    size = name.removeprefix("hashing-")
+    return HashingEmbedder(int(size)) if name.startswith("hashing-") and size.isdigit() else None
 
 
 def _usable(backend: str) -> str:

@@ -2,11 +2,12 @@
 
 Documents of about 25 KB of English-like text (a Zipf-distributed vocabulary, so BM25 and the
 vectors see realistic term statistics) are written to a temporary corpus until it holds about
-the asked number of chunks. With the hashing embedder (the default here) embedding costs
-nothing and only the store and the search are measured; ``--embedder default`` uses the real
-one. Loading and querying run in a fresh process, so their peak memory is what serving costs.
+the asked number of chunks. With the hashing embedder (the default here, with the real one's
+384 dimensions) embedding costs nothing and only the store and the search are measured;
+``--embedder default`` uses the real one. Loading and querying run in a fresh process, so
+their peak memory is what serving costs.
 
-    .venv/bin/python scripts/benchmark_index.py --chunks 10000 [--embedder hashing]
+    .venv/bin/python scripts/benchmark_index.py --chunks 10000 [--embedder hashing-384]
     .venv/bin/python scripts/benchmark_index.py --chunks 1000000 --workdir /tmp/bench-1m
 
 With ``--workdir`` the corpus (and, with ``--reuse-index``, the index) is kept for the next
@@ -100,7 +101,11 @@ def folder_mb(folder: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, default=10_000, help="about this many chunks")
-    parser.add_argument("--embedder", default="hashing", help="'hashing' or 'default'")
+    parser.add_argument(
+        "--embedder",
+        default="hashing-384",
+        help="'hashing-384' (no embedding cost, the real embedder's dimension) or 'default'",
+    )
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--workdir", help="keep the corpus and index here (reused next time)")
     parser.add_argument(

@@ -27,6 +27,7 @@ def test_each_backend_names_its_own_vectors():
     assert names["onnx-int8"] == "all-MiniLM-L6-v2 (onnx-int8)"
     assert embedder_name("/models/e5-small", backend="onnx") == "e5-small (onnx)"
     assert embedder_name("hashing", backend="onnx-int8") == "hashing-256"
+    assert load_embedder("hashing-384").embed(["a b"]).shape == (1, 384)
 
 
 def test_without_onnxruntime_the_onnx_backends_fall_back_to_torch(monkeypatch, tmp_path):
