@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
 import streamlit as st
 
@@ -77,8 +78,8 @@ def current_settings() -> Settings:
 
 
 @st.cache_resource(show_spinner="Loading the embedder...")
-def _embedder(name: str) -> Embedder:
-    return load_embedder(name)
+def _embedder(name: str, backend: str, cache_dir: str) -> Embedder:
+    return load_embedder(name, backend=backend, cache_dir=Path(cache_dir))
 
 
 @st.cache_resource(show_spinner="Loading the model (the first time takes a while)...")
@@ -92,7 +93,11 @@ def _assistant(settings_json: str) -> Assistant:
     weights = settings.generation.weights_json()
     return Assistant(
         settings,
-        embedder=_embedder(settings.index.embedder),
+        embedder=_embedder(
+            settings.index.embedder,
+            settings.index.embedder_backend,
+            str(settings.index.embedder_cache_dir),
+        ),
         generator_loader=lambda: _generator(weights),
     )
 
@@ -157,6 +162,8 @@ def status_text(status: CorpusStatus) -> str:
     ]
     if status.keywords_stale:
         changes.append("the keyword index is from another version")
+    if status.vectors_stale:
+        changes.append("the passages were embedded by another embedder")
     return f"Index out of date: {', '.join(changes)} since the last sync."
 
 

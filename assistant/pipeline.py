@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from assistant.answer import AnswerStream
 from assistant.config import Settings
-from assistant.embeddings import Embedder, load_embedder
+from assistant.embeddings import Embedder, embedder_name, load_embedder
 from assistant.grounding import Grounding, RefusalModel, SupportChecker
 from assistant.keyterms import KeyTerms
 from assistant.llm import Generator, load_generator
@@ -48,7 +48,11 @@ class Assistant:
     def embedder(self) -> Embedder:
         with self._lock:
             if self._embedder is None:
-                self._embedder = load_embedder(self.settings.index.embedder)
+                self._embedder = load_embedder(
+                    self.settings.index.embedder,
+                    backend=self.settings.index.embedder_backend,
+                    cache_dir=self.settings.index.embedder_cache_dir,
+                )
             return self._embedder
 
     @property
@@ -65,7 +69,13 @@ class Assistant:
         return chunking_params(index.chunk_tokens, index.chunk_overlap_tokens)
 
     def status(self) -> CorpusStatus:
-        return corpus_status(self.settings.index.corpus_dir, self.settings.index.index_dir)
+        index = self.settings.index
+        embedder = (
+            self._embedder.name
+            if self._embedder is not None
+            else embedder_name(index.embedder, backend=index.embedder_backend)
+        )
+        return corpus_status(index.corpus_dir, index.index_dir, embedder=embedder)
 
     def sync(self, *, rebuild: bool = False, progress: Progress | None = None) -> SyncReport:
         index = self.settings.index

@@ -193,12 +193,22 @@ def _unreadable(folder: Path, error: Exception) -> AssistantError:
     return AssistantError(f"The index in {folder} is damaged ({error}). {REBUILD_HINT}")
 
 
+def same_embedder(manifest: Manifest, embedder: Embedder) -> bool:
+    return (manifest.embedder, manifest.dimension) == (embedder.name, embedder.dimension)
+
+
 def check_compatible(
-    manifest: Manifest, *, embedder: Embedder, chunking: dict, keyword_terms: bool = True
+    manifest: Manifest,
+    *,
+    embedder: Embedder,
+    chunking: dict,
+    keyword_terms: bool = True,
+    vectors: bool = True,
 ) -> None:
     """Raise AssistantError saying how to fix an index these settings cannot read.
 
-    ``keyword_terms=False`` accepts terms made with another tokenizer (a sync redoes them).
+    ``keyword_terms=False`` accepts terms made with another tokenizer, ``vectors=False``
+    vectors made by another embedder (a sync redoes them).
     """
     folder_hint = "The index was built"
     if manifest.format_version != FORMAT_VERSION:
@@ -206,11 +216,12 @@ def check_compatible(
             f"{folder_hint} with index format {manifest.format_version}; this version reads "
             f"format {FORMAT_VERSION}. {REBUILD_HINT}"
         )
-    if (manifest.embedder, manifest.dimension) != (embedder.name, embedder.dimension):
+    if vectors and not same_embedder(manifest, embedder):
         raise AssistantError(
             f"{folder_hint} with the embedder {manifest.embedder} ({manifest.dimension} "
             f"dimensions) but the current embedder is {embedder.name} ({embedder.dimension}). "
-            f"{REBUILD_HINT}"
+            "Run `assistant index` (or Sync in the app) to embed every passage again with it, "
+            "or set ASSISTANT_EMBEDDER / ASSISTANT_EMBEDDER_BACKEND back."
         )
     if manifest.chunking != chunking:
         raise AssistantError(

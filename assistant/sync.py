@@ -49,6 +49,7 @@ from assistant.store import (
     commit_manifest,
     locked,
     read_manifest,
+    same_embedder,
 )
 
 Progress = Callable[[str, int, int, str], None]  # (stage, done, total, detail)
@@ -83,15 +84,20 @@ class CorpusStatus:
     unchanged: list[str]
     index_exists: bool
     keywords_stale: bool = False  # the keyword side was built with another tokenizer
+    vectors_stale: bool = False  # the vectors were made by another embedder (model or backend)
     skipped: list[str] = field(default_factory=list)  # tried before, unchanged since
 
     @property
     def up_to_date(self) -> bool:
-        changes = self.new or self.changed or self.removed or self.keywords_stale
+        changes = self.new or self.changed or self.removed
+        changes = changes or self.keywords_stale or self.vectors_stale
         return self.index_exists and not changes
 
 
-def corpus_status(corpus_dir: Path, index_dir: Path) -> CorpusStatus:
+def corpus_status(
+    corpus_dir: Path, index_dir: Path, *, embedder: str | None = None
+) -> CorpusStatus:
+    """``embedder``: the name of the embedder in use; an index of another's vectors is stale."""
     scan = scan_corpus(corpus_dir)
     manifest = read_manifest(index_dir)
     known = manifest.files if manifest else {}
@@ -106,6 +112,7 @@ def corpus_status(corpus_dir: Path, index_dir: Path) -> CorpusStatus:
         unchanged=[name for name in hashes if name in same],
         index_exists=manifest is not None,
         keywords_stale=manifest is not None and manifest.keyword_tokenizer != TOKENIZER,
+        vectors_stale=manifest is not None and embedder not in (None, manifest.embedder),
         skipped=sorted(skipped),
     )
 
@@ -138,13 +145,16 @@ def sync_index(
     chunking = chunking_params(max_tokens, overlap_tokens)
     with locked(index_dir):
         previous = None if rebuild else _previous_manifest(index_dir, embedder, chunking)
+        # Vectors of another embedder (model or backend) cannot be searched with this one's:
+        # every passage is embedded again.
+        reembed = previous is not None and not same_embedder(previous, embedder)
         sync = _Sync(
             corpus_dir,
-            previous,
+            None if reembed else previous,
             embedder=embedder,
             chunking=chunking,
             max_file_mb=max_file_mb,
-            report=SyncReport(rebuilt=rebuild),
+            report=SyncReport(rebuilt=rebuild or reembed),
             progress=progress or (lambda *args: None),
         )
         sync.plan()
@@ -353,5 +363,7 @@ def _duration(seconds: float) -> str:
 def _previous_manifest(folder: Path, embedder: Embedder, chunking: dict) -> Manifest | None:
     manifest = read_manifest(folder)
     if manifest is not None:
-        check_compatible(manifest, embedder=embedder, chunking=chunking, keyword_terms=False)
+        check_compatible(
+            manifest, embedder=embedder, chunking=chunking, keyword_terms=False, vectors=False
+        )
     return manifest

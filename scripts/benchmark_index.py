@@ -2,15 +2,18 @@
 
 Documents of about 25 KB of English-like text (a Zipf-distributed vocabulary, so BM25 and the
 vectors see realistic term statistics) are written to a temporary corpus until it holds about
-the asked number of chunks. With the hashing embedder (the default here) embedding costs
-nothing and only the store and the search are measured; ``--embedder default`` uses the real
-one. Loading and querying run in a fresh process, so their peak memory is what serving costs.
+the asked number of chunks. With the hashing embedder (the default here, with the real one's
+384 dimensions) embedding costs nothing and only the store and the search are measured;
+``--embedder default`` uses the real one. Loading and querying run in a fresh process, so
+their peak memory is what serving costs.
 
-    .venv/bin/python scripts/benchmark_index.py --chunks 10000 [--embedder hashing]
+    .venv/bin/python scripts/benchmark_index.py --chunks 10000 [--embedder hashing-384]
     .venv/bin/python scripts/benchmark_index.py --chunks 1000000 --workdir /tmp/bench-1m
 
 With ``--workdir`` the corpus (and, with ``--reuse-index``, the index) is kept for the next
-run, since writing a million chunks of text takes minutes.
+run, since writing a million chunks of text takes minutes. A large run can be split in two:
+``--build-only`` writes the corpus and builds the index, a later ``--reuse-index`` run measures
+the re-syncs and serving on it.
 """
 
 from __future__ import annotations
@@ -98,11 +101,18 @@ def folder_mb(folder: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, default=10_000, help="about this many chunks")
-    parser.add_argument("--embedder", default="hashing", help="'hashing' or 'default'")
+    parser.add_argument(
+        "--embedder",
+        default="hashing-384",
+        help="'hashing-384' (no embedding cost, the real embedder's dimension) or 'default'",
+    )
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--workdir", help="keep the corpus and index here (reused next time)")
     parser.add_argument(
         "--reuse-index", action="store_true", help="with --workdir: sync, do not rebuild"
+    )
+    parser.add_argument(
+        "--build-only", action="store_true", help="with --workdir: stop after the build"
     )
     parser.add_argument("--serve", help=argparse.SUPPRESS)  # internal: the serving process
     args = parser.parse_args()
@@ -126,6 +136,13 @@ def main() -> None:
         _ = assistant.embedder
         note("building")
         build = assistant.sync(rebuild=not args.reuse_index)
+        if args.build_only:
+            print(
+                f"built {build.documents} documents / {build.chunks} chunks in "
+                f"{build.seconds:.1f} s, peak memory {peak_mb():.0f} MB, "
+                f"{folder_mb(root / 'index'):.0f} MB on disk"
+            )
+            return
         note("re-syncing")
         unchanged = assistant.sync()
         changed_file = root / "corpus" / "doc-000000.txt"

@@ -116,8 +116,8 @@ def _with_threshold(model: RefusalModel, rows: list[dict]) -> RefusalModel:
 def _utility(rows, decisions) -> float:
     answerable = [d for row, d in zip(rows, decisions, strict=True) if row["answerable"]]
     unanswerable = [d for row, d in zip(rows, decisions, strict=True) if not row["answerable"]]
-    refusal = statistics.mean(unanswerable) if unanswerable else 0.0
-    false_refusal = statistics.mean(answerable) if answerable else 0.0
+    refusal = _mean(unanswerable) or 0.0
+    false_refusal = _mean(answerable) or 0.0
     return refusal - FALSE_REFUSAL_COST * false_refusal
 
 
@@ -141,7 +141,7 @@ def figures(rows: list[dict], decisions: list[bool]) -> dict:
 
 
 def _mean(values):
-    return round(statistics.mean(values), 3) if values else None
+    return round(statistics.mean(float(v) for v in values), 3) if values else None
 
 
 def cross_validate(rows: list[dict], seed: int = 0) -> list[bool]:

@@ -23,6 +23,7 @@ def isolated_paths(tmp_path, monkeypatch):
     monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
     monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
     monkeypatch.setenv("ASSISTANT_MODEL_CACHE_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("ASSISTANT_EMBEDDER_CACHE_DIR", str(tmp_path / "embedders"))
     monkeypatch.setenv("ASSISTANT_EMBEDDER", "hashing")
     monkeypatch.setenv("ASSISTANT_GENERATOR", "scripted")
     # Scripted replies are not grounded in the test passages: flag them, don't refuse them.

@@ -92,14 +92,20 @@ def test_bad_file_is_skipped_and_previous_version_kept(three_files, tmp_path, em
     assert "c.pdf" in {c.document for c in index.chunks}
 
 
-def test_index_from_another_embedder_is_refused(three_files, tmp_path, embedder):
-    sync(three_files, tmp_path / "index", embedder)
+def test_index_from_another_embedder_is_refused_until_a_sync_embeds_it_again(
+    three_files, tmp_path, embedder
+):
+    first = sync(three_files, tmp_path / "index", embedder)
     other = HashingEmbedder(dimension=64)
-    with pytest.raises(AssistantError, match="--rebuild"):
-        load_index(tmp_path / "index", embedder=other, chunking=store.chunking_params(64, 8))
-    with pytest.raises(AssistantError, match="--rebuild"):
-        sync(three_files, tmp_path / "index", other)
-    assert sync(three_files, tmp_path / "index", other, rebuild=True).written
+    chunking = store.chunking_params(64, 8)
+    with pytest.raises(AssistantError, match="hashing-256 .* current embedder is hashing-64"):
+        load_index(tmp_path / "index", embedder=other, chunking=chunking)
+    assert corpus_status(three_files, tmp_path / "index", embedder=other.name).vectors_stale
+    again = sync(three_files, tmp_path / "index", other)
+    assert again.rebuilt and again.embedded == first.embedded == again.chunks
+    index = load_index(tmp_path / "index", embedder=other, chunking=chunking)
+    assert index.manifest.dimension == 64
+    assert corpus_status(three_files, tmp_path / "index", embedder=other.name).up_to_date
 
 
 def set_manifest_value(index_dir, key, value):
