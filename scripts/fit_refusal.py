@@ -13,9 +13,10 @@ question is labelled by its set: unanswerable questions should be refused. Then:
   (``assistant/grounding/refusal_model.json``), with the cross-validated figures inside.
 
 The decision is the pipeline's: the model declined, or no claim is supported, is always a
-refusal; otherwise the logistic model refuses from its threshold up. The threshold maximises
-refusal rate minus twice the false refusal rate on the training folds (a wrong refusal of an
-answerable question costs the user more than a missed one).
+refusal; otherwise the logistic model refuses from its threshold up. The threshold maximises refusal rate minus three times the false refusal rate on the training
+folds (a wrong refusal of an answerable question costs the user more than a missed one; the
+weight, ``FALSE_REFUSAL_COST``, was chosen among 2, 3, 4 and 6 on the cross-validated figures of
+the tuning runs, so the untouched check is a run on questions none of this saw).
 
     .venv/bin/python scripts/fit_refusal.py RUN/report.json [RUN2/report.json ...] [--write]
 """
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 from pathlib import Path
@@ -35,7 +37,7 @@ from assistant import RefusalModel
 
 FOLDS = 5
 L2 = 1.0  # ridge penalty on the standardised coefficients
-FALSE_REFUSAL_COST = 2.0
+FALSE_REFUSAL_COST = float(os.environ.get("FALSE_REFUSAL_COST", "3.0"))
 
 
 def load(paths: list[Path]) -> list[dict]:
@@ -50,7 +52,7 @@ def load(paths: list[Path]) -> list[dict]:
             metrics = record.get("metrics", {})
             rows.append(
                 {
-                    "run": path.parent.name,
+                    "run": path.parent.name if path.name == "report.json" else path.stem,
                     "id": record["id"],
                     "answerable": record["answerable"],
                     "evidence": evidence,
