@@ -13,10 +13,11 @@ question is labelled by its set: unanswerable questions should be refused. Then:
   (``assistant/grounding/refusal_model.json``), with the cross-validated figures inside.
 
 The decision is the pipeline's: the model declined, or no claim is supported, is always a
-refusal; otherwise the logistic model refuses from its threshold up. The threshold maximises refusal rate minus three times the false refusal rate on the training
-folds (a wrong refusal of an answerable question costs the user more than a missed one; the
-weight, ``FALSE_REFUSAL_COST``, was chosen among 2, 3, 4 and 6 on the cross-validated figures of
-the tuning runs, so the untouched check is a run on questions none of this saw).
+refusal; otherwise the logistic model refuses from its threshold up. The threshold maximises
+refusal rate minus three times the false refusal rate on the training folds (a wrong refusal of
+an answerable question costs the user more than a missed one). That weight,
+``FALSE_REFUSAL_COST``, was chosen among 2, 3, 4 and 6 on the cross-validated figures of the
+tuning runs, so the untouched check is a run on questions none of this saw.
 
     .venv/bin/python scripts/fit_refusal.py RUN/report.json [RUN2/report.json ...] [--write]
 """
