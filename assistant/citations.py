@@ -37,6 +37,9 @@ _POINTER = re.compile(
 )
 
 
+_MARKER_LINE = re.compile(r"(\S)([.!?]?)[ \t]*\n[ \t]*((?:\[\d{1,2}\][ \t]*)+)[ \t]*$", re.M)
+
+
 def tidy_markers(text: str) -> str:
     """Markers moved where they belong: a line's leading "[1]" goes to its end, and a dangling
     "which is found in passage [1]" becomes just "[1]"."""
@@ -48,6 +51,7 @@ def tidy_markers(text: str) -> str:
         return f"{bullet}{body[: len(body) - len(stop)].rstrip()} {markers.strip()}{stop}"
 
     text = re.sub(r"\](?:[ \t]*,[ \t]*|[ \t]+and[ \t]+)\[", "][", text)  # "[2], [3]"
+    text = _MARKER_LINE.sub(r"\1 \3\2", text)  # "...corporations.\n[1]" -> "corporations [1]."
     return _POINTER.sub(" ", _LEADING.sub(move, text))
 
 

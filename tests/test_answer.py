@@ -49,6 +49,7 @@ def test_markers_are_moved_to_the_end_of_what_they_cite():
     assert tidy_markers("The answer is in [2].") == "The answer is in [2]."
     assert tidy_markers("Plain [1]. Text [2].") == "Plain [1]. Text [2]."
     assert tidy_markers("Two sources. [2], [3]") == "Two sources. [2][3]"
+    assert tidy_markers("- Startups can build.\n[1]") == "- Startups can build [1]."
 
 
 def test_parse_citations_maps_markers_and_drops_invalid_ones():
