@@ -38,6 +38,16 @@ that word ("What is the most critical dimension?" "... is governance."): on the 
 two pairs (kappa 0.907 without questions, 0.823 with them), and on the shipped questions it
 halves the answerable questions refused for want of support (evaluation/README.md).
 Agreement is reported there; ``assistant eval checker`` recomputes it.
+
+**Relevance** (``-relevance-v1``). With the question known, a backed pair also has to be about
+the question: relevance = the cosine of question and claim (or of question and claim read with
+the passage sentence that backs it, when higher, so "24.2%." is judged in context) plus 0.2
+times the share of the question's rarity-weighted key terms (``keyterms.py``) that claim and
+passage hold. Below ``min_relevance`` (0.5) the pair is backed (``backed``) but not supported.
+On the 55 pairs labelled for it (``on_question`` in the labels file) this catches the plainly
+off-question copies and misses the subtle ones (another aspect of the same entity); a stricter
+threshold catches more of those but drops correct terse answers in real runs (see
+evaluation/README.md, "Issue 10").
 """
 
 from __future__ import annotations
