@@ -195,7 +195,12 @@ def render_answer_text(answer: Answer, turn_number: int) -> None:
                 st.markdown(md_escape(answer.draft))
     if answer.unsupported:
         unsupported = "; ".join(f"“{s}”" for s in answer.unsupported)
-        st.caption(md_escape(f"Not supported by the passages: {unsupported}"))
+        st.caption(
+            md_escape(
+                "Left out of the answer, not backed by the passages or off the question: "
+                + unsupported
+            )
+        )
 
 
 def render_sources(turn: Turn, turn_number: int) -> None:

@@ -226,5 +226,8 @@ def print_sources(answer: Answer, out: Console) -> None:
     if not answer.citations:
         out.print("  (the answer cites no passage)", highlight=False)
     for sentence in answer.unsupported:
-        out.print(f"[yellow]Unsupported:[/] {escape(sentence)}", highlight=False)
+        out.print(
+            f"[yellow]Left out (not backed, or off the question):[/] {escape(sentence)}",
+            highlight=False,
+        )
     out.print(f"\n[dim]{answer.timings.describe()}[/]", highlight=False)
