@@ -28,6 +28,10 @@ def isolated_paths(tmp_path, monkeypatch):
     monkeypatch.setenv("ASSISTANT_GENERATOR", "scripted")
     # Scripted replies are not grounded in the test passages: flag them, don't refuse them.
     monkeypatch.setenv("ASSISTANT_REFUSE_UNSUPPORTED", "false")
+    # The fitted refusal model reads all-MiniLM-L6-v2 similarities, which the hashing test
+    # double does not make: tests use the hand rules unless they ask for the fitted model
+    # (tests/test_real.py runs it with the real embedder and model).
+    monkeypatch.setenv("ASSISTANT_REFUSAL", "rules")
     return tmp_path
 
 

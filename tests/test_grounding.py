@@ -239,3 +239,42 @@ def test_a_supported_sentence_about_something_else_is_not_verified():
     ).run()
     assert answer.refused and answer.refusal_reason == "unsupported"
     assert answer.evidence["backed_share"] == 1.0 and answer.evidence["supported_share"] == 0.0
+
+
+def test_the_fitted_refusal_model_refuses_from_its_threshold_up():
+    from assistant.grounding import FEATURES, RefusalModel
+
+    def model(threshold):
+        # refuses when the best passage is dissimilar: the one feature with weight
+        weights = {name: (-4.0 if name == "top_score" else 0.0) for name in FEATURES}
+        return RefusalModel(
+            coefficients=weights,
+            intercept=0.0,
+            means=dict.fromkeys(FEATURES, 0.5),
+            scales=dict.fromkeys(FEATURES, 0.1),
+            threshold=threshold,
+            about={},
+        )
+
+    settings = GroundingSettings(min_score=0.2, refusal="fitted", refuse_unsupported=True)
+    reply = "Google open-sourced TensorFlow in 2015 [2]."
+    weak = [hit(1, PASSAGES[0].chunk.text, score=0.3), hit(2, PASSAGES[1].chunk.text, score=0.3)]
+
+    def answer(grounding, passages):
+        return AnswerStream(
+            "When did Google open-source TensorFlow?",
+            retriever=FixedRetriever(passages),
+            generator=ScriptedGenerator(reply),
+            prompts=PROMPTS,
+            grounding=grounding,
+            generation=GenerationSettings(max_tokens=64, temperature=0.0),
+            top_k=2,
+        ).run()
+
+    refused = answer(Grounding(settings, CHECKER, model=model(0.5)), weak)
+    assert refused.refused and refused.refusal_reason == "weak-evidence"
+    assert refused.evidence["top_score"] == 0.3 and refused.draft == reply
+    assert not answer(Grounding(settings, CHECKER, model=model(0.5)), PASSAGES).refused
+    assert not answer(Grounding(settings, CHECKER, model=model(0.9999)), weak).refused
+    no_model = Grounding(settings, CHECKER, model=None)
+    assert no_model.mode == "rules"  # without a fitted model on disk, the hand rules

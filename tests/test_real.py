@@ -42,7 +42,7 @@ def test_answer_contains_the_fact_and_cites_the_thesis(real_assistant):
 
 @pytest.fixture
 def refusing_assistant(default_corpus, real_embedder, real_generator):
-    """The default refusal policy (the test suite's default keeps unsupported answers)."""
+    """The hand-rule refusal policy (the test suite's default keeps unsupported answers)."""
     settings = Settings().with_overrides(
         embedder="default", generator="llama", max_tokens=80, refuse_unsupported=True
     )
@@ -75,6 +75,27 @@ def test_a_fact_is_answered_and_an_unanswered_count_is_never_shown_without_one(
         assert gives_expected_answer(unknown.text, asked) and all(
             c.verified for c in unknown.citations
         )
+
+
+def test_the_fitted_refusal_model_answers_a_fact_and_refuses_an_unnamed_benchmark(
+    default_corpus, real_embedder, real_generator
+):
+    """The shipped default: refusal decided by the fitted model over all the evidence."""
+    settings = Settings().with_overrides(
+        embedder="default",
+        generator="llama",
+        max_tokens=80,
+        refuse_unsupported=True,
+        refusal="fitted",
+    )
+    assistant = Assistant(settings, embedder=real_embedder, generator=real_generator)
+    assistant.sync()
+    assert assistant.grounding.mode == "fitted"  # the model file ships with the package
+    known = assistant.ask("In what year did Facebook release PyTorch?").run()
+    assert not known.refused and "2016" in known.text and known.citations
+    assert set(known.evidence) >= {"top_score", "supported_share", "relevance"}
+    unknown = assistant.ask("What score did GPT-4 get on the MMLU benchmark?").run()
+    assert unknown.refused and unknown.citations and unknown.evidence is not None
 
 
 INJECTED_CORPUS = Path(__file__).parent / "data" / "injection"
