@@ -9,6 +9,7 @@ an answer into a refusal in ``grounding/`` (the stream only asks ``Grounding``).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -90,6 +91,15 @@ class Answer:
         }
 
 
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]")
+
+
+def repeats_itself(text: str, *, times: int = 3) -> bool:
+    """Has the text's latest sentence already been written ``times - 1`` times before?"""
+    said = [" ".join(match.group().lower().split()) for match in _SENTENCE.finditer(text)]
+    return len(said) >= times and said.count(said[-1]) >= times
+
+
 class AnswerStream:
     """Iterate to receive the answer text as it is generated; ``answer`` is set at the end.
 
@@ -163,6 +173,8 @@ class AnswerStream:
                 timings.ttft_s = round(time.perf_counter() - started, 3)
             pieces.append(piece)
             yield piece
+            if any(mark in piece for mark in ".!?\n") and repeats_itself("".join(pieces)):
+                break  # greedy decoding caught in a loop: stop instead of filling max_tokens
         timings.completion_tokens = len(pieces)
         if timings.ttft_s is not None:
             timings.generation_s = round(time.perf_counter() - started - timings.ttft_s, 3)

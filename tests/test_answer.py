@@ -1,6 +1,6 @@
 import pytest
 
-from assistant.answer import AnswerStream
+from assistant.answer import AnswerStream, repeats_itself
 from assistant.chunking import Chunk
 from assistant.citations import parse_citations, tidy_markers
 from assistant.config import PROJECT_ROOT, GenerationSettings, GroundingSettings
@@ -116,3 +116,21 @@ def test_a_question_longer_than_the_context_window_is_refused_with_a_message():
     stream = make_stream(question, [hit(1, "Alpacas hum softly.")], ScriptedGenerator("x"))
     with pytest.raises(AssistantError, match="The question is too long for the model.*Shorten"):
         stream.run()
+
+
+def test_an_answer_caught_in_a_loop_stops_early():
+    loop = "It is fast. " + "It scales well. " * 40
+    assert repeats_itself("It is fast. It scales well. It scales well. It scales well.")
+    assert not repeats_itself("It is fast. It scales well. It scales well.")
+    assert not repeats_itself("- one [1].\n- two [2].\n- three [3].")
+    stream = AnswerStream(
+        "Why?",
+        retriever=FixedRetriever([hit(1, "It is fast. It scales well.")]),
+        generator=ScriptedGenerator(loop),
+        prompts=PROMPTS,
+        grounding=Grounding(GroundingSettings(min_score=0.0, verify_citations=False), None),
+        generation=GenerationSettings(max_tokens=256, temperature=0.0),
+        top_k=1,
+    )
+    answer = stream.run()
+    assert answer.draft.count("It scales well.") == 3 and answer.timings.completion_tokens < 20
