@@ -104,10 +104,15 @@ class Retriever:
         self.fusion = fusion
         self.keyword_weight = keyword_weight
         self._name_words = document_name_words(index.documents())
+        self._key_terms: KeyTerms | None = None
 
     def key_terms(self, question: str) -> KeyTerms:
         """The question's key terms, weighted by their rarity among the indexed passages."""
-        return KeyTerms.of(question, self.index.document_frequency, self.index.size)
+        # Retrieval, the checker and the refusal evidence all ask for the same question's terms:
+        # look their frequencies up once.
+        if self._key_terms is None or self._key_terms.question != question:
+            self._key_terms = KeyTerms.of(question, self.index.document_frequency, self.index.size)
+        return self._key_terms
 
     def named_documents(self, question: str) -> list[str]:
         """Documents whose distinctive file-name words the question uses."""

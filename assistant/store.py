@@ -165,16 +165,8 @@ def _opened(folder: Path) -> Iterator[sqlite3.Connection | None]:
             )
         yield None
         return
-    try:
-        db = database.connect(folder)
-    except sqlite3.Error as error:
-        raise _unreadable(folder, error) from None
-    try:
+    with _connected(folder) as db:
         yield db
-    except sqlite3.DatabaseError as error:
-        raise _unreadable(folder, error) from None
-    finally:
-        db.close()
 
 
 def _listing(folder: Path) -> list[Path]:
@@ -322,7 +314,7 @@ def commit(
     """Apply the changes and the new manifest in one transaction; the number of chunks after."""
     if changes.rebuild:
         _remove_legacy_files(folder)
-    with _opened_for_writing(folder) as db, database.writing(db):
+    with _connected(folder) as db, database.writing(db):
         state = database.meta(db)
         next_id = int(state.get("next_id", 0))  # ids are never reused, even by a rebuild
         replaced = state.get("snapshot", "")
@@ -355,12 +347,13 @@ def commit(
 
 def commit_manifest(folder: Path, manifest: Manifest, *, previous: Manifest) -> None:
     """Replace the manifest alone (same passages): who is skipped or a duplicate changed."""
-    with _opened_for_writing(folder) as db, database.writing(db):
+    with _connected(folder) as db, database.writing(db):
         database.write_manifest(db, manifest, previous)
 
 
 @contextlib.contextmanager
-def _opened_for_writing(folder: Path) -> Iterator[sqlite3.Connection]:
+def _connected(folder: Path) -> Iterator[sqlite3.Connection]:
+    """The index database, open; SQLite's errors become a "damaged index" message."""
     try:
         db = database.connect(folder)
     except sqlite3.Error as error:
