@@ -4,11 +4,19 @@ from assistant.answer import AnswerStream
 from assistant.chunking import Chunk
 from assistant.config import PROJECT_ROOT, GenerationSettings, GroundingSettings
 from assistant.embeddings import HashingEmbedder
-from assistant.grounding import Grounding, RefusalReason, SupportChecker, closest_coverage
+from assistant.grounding import (
+    Grounding,
+    RefusalReason,
+    SupportChecker,
+    SupportDecision,
+    closest_coverage,
+)
+from assistant.grounding.support import in_answer
 from assistant.grounding.verification import makes_no_claim, quote_pointed_passage, verify
 from assistant.llm import ScriptedGenerator
 from assistant.prompts import Prompts
 from assistant.retrieval import Hit
+from assistant.text import claim_text
 
 PROMPTS = Prompts(PROJECT_ROOT / "prompts")
 # The hashing embedder's cosines say little about relevance, so these tests check support
@@ -75,6 +83,59 @@ def test_lead_ins_are_not_claims():
     assert makes_no_claim("[2].")
     assert not makes_no_claim("In 2015 [1].")
     assert not makes_no_claim("Google open-sourced TensorFlow in 2015.")
+
+
+def test_a_sentence_that_only_says_where_the_answer_is_written_is_not_a_claim():
+    assert makes_no_claim("This is explained in passage [4].")
+    assert makes_no_claim("The principles that guide it are outlined in the passage [2].")
+    assert not makes_no_claim("Open models are described in the thesis as cheaper [1].")
+    assert not makes_no_claim("The answer was found in 1985 [1].")
+
+
+class ScriptedChecker(SupportChecker):
+    """Decisions by sentence: "on" (supported), "backed" (backed, off the question), else none."""
+
+    def __init__(self, verdicts: dict[str, dict[int, str]]):
+        super().__init__(HashingEmbedder())
+        self.verdicts = verdicts
+
+    def check_many(self, pairs, *, question=None, read_as_answers=True):
+        texts = [hit.chunk.text for hit in PASSAGES]
+        decisions = []
+        for sentence, passage in pairs:
+            verdict = self.verdicts.get(claim_text(sentence), {}).get(texts.index(passage) + 1)
+            decisions.append(
+                SupportDecision(verdict == "on", 1.0, 1.0, passage, backed=verdict is not None)
+            )
+        return decisions
+
+
+def test_a_backed_sentence_continuing_an_on_question_one_from_its_passage_is_kept():
+    text = "LLaMA 2 came in four sizes [1]. It was big [1]. TensorFlow came out in 2015 [2]."
+    checker = ScriptedChecker(
+        {
+            "LLaMA 2 came in four sizes.": {1: "on"},
+            "It was big.": {1: "backed"},  # off the question alone, same passage as the answer
+            "TensorFlow came out in 2015.": {2: "backed"},  # another passage: off the question
+        }
+    )
+    result = verify(text, PASSAGES, checker, question="What sizes did LLaMA 2 come in?")
+    assert result.text == "LLaMA 2 came in four sizes [1]. It was big [1]."
+    assert result.unsupported == ["TensorFlow came out in 2015."]
+
+
+def test_in_answer_needs_an_on_question_sentence_from_the_same_passage():
+    on, backed, neither = (
+        SupportDecision(supported, 1.0, 1.0, "", backed=is_backed)
+        for supported, is_backed in ((True, True), (False, True), (False, False))
+    )
+    assert in_answer([(1, on), (1, backed), (2, backed), (1, neither)]) == [
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert in_answer([(1, backed), (2, backed)]) == [False, False]
 
 
 def test_refusal_points_at_the_closest_passages():

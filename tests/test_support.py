@@ -96,6 +96,15 @@ def test_a_wrong_number_is_never_supported(checker):
     assert not checker.check("They labelled 40,000 news articles.", PASSAGE).supported
 
 
+def test_a_rounded_number_counts_as_the_passages_number(checker):
+    passage = "Closed models had a median 24.2% performance advantage across 10 benchmarks."
+    said = "Closed models had a median {} performance advantage across 10 benchmarks."
+    assert checker.check(said.format("24%"), passage).supported
+    assert not checker.check(said.format("25%"), passage).supported
+    assert not checker.check(said.format("24.25%"), passage).supported
+    assert not checker.check(said.replace("10", "10.2").format("24.2%"), passage).supported
+
+
 def test_check_many_matches_check_and_embeds_each_text_once(checker):
     pairs = [("It cut costs by 80%.", PASSAGE), ("Bees make honey.", PASSAGE)] * 3
     calls = []

@@ -30,6 +30,7 @@ from assistant.evaluation.evidence import EvidenceLocator, EvidenceSpan
 from assistant.evaluation.questions import LineError, Question
 from assistant.evaluation.reports import RunInfo, build_report, write_report
 from assistant.grounding import SupportChecker
+from assistant.grounding.support import in_answer
 from assistant.pipeline import Assistant
 from assistant.retrieval import Hit
 from assistant.text import collapse_whitespace, markers_in, split_answer_sentences
@@ -163,22 +164,22 @@ def answer_record(answer, raw_text: str, *, checker, wall_s: float | None = None
 def sentence_support(text: str, passages, checker, question: str | None = None) -> list[dict]:
     """Each answer sentence, its markers, and whether each cited passage supports it.
 
-    The checker judges each sentence as an answer to ``question`` (its answer-overlap clause).
+    The checker judges each sentence as an answer to ``question`` (its answer-overlap clause),
+    read as part of this answer (``in_answer``), the way the pipeline verified it.
     """
     sentences = split_answer_sentences(text)
     cited = [sorted({n for n in markers_in(s) if 1 <= n <= len(passages)}) for s in sentences]
-    pairs = [
-        (sentence, passages[n - 1].chunk.text)
-        for sentence, numbers in zip(sentences, cited, strict=True)
-        for n in numbers
-    ]
-    decisions = iter(checker.check_many(pairs, question=question) if checker and pairs else [])
+    pairs = [(n, s) for s, numbers in zip(sentences, cited, strict=True) for n in numbers]
+    decided = []
+    if checker and pairs:
+        checked = [(sentence, passages[n - 1].chunk.text) for n, sentence in pairs]
+        decisions = checker.check_many(checked, question=question)
+        read = in_answer([(n, d) for (n, _), d in zip(pairs, decisions, strict=True)])
+        decided = [{**asdict(d), "supported": ok} for d, ok in zip(decisions, read, strict=True)]
+    found = iter(decided)
     records = []
     for position, (sentence, numbers) in enumerate(zip(sentences, cited, strict=True)):
-        supports = []
-        for number in numbers:
-            decision = next(decisions, None)
-            supports.append({"marker": number, **(asdict(decision) if decision else {})})
+        supports = [{"marker": number, **next(found, {})} for number in numbers]
         records.append(
             {
                 "text": sentence,

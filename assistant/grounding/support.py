@@ -39,7 +39,7 @@ two pairs (kappa 0.907 without questions, 0.823 with them), and on the shipped q
 halves the answerable questions refused for want of support (evaluation/README.md).
 Agreement is reported there; ``assistant eval checker`` recomputes it.
 
-**Relevance** (``-relevance-v1``). With the question known, a backed pair also has to be about
+**Relevance** (``-relevance-v2``). With the question known, a backed pair also has to be about
 the question: relevance = the cosine of question and claim (or of question and claim read with
 the passage sentence that backs it, when higher, so "24.2%." is judged in context) plus 0.2
 times the share of the question's rarity-weighted key terms (``keyterms.py``) that claim and
@@ -48,6 +48,16 @@ On the 55 pairs labelled for it (``on_question`` in the labels file) this catche
 off-question copies and misses the subtle ones (another aspect of the same entity); a stricter
 threshold catches more of those but drops correct terse answers in real runs (see
 evaluation/README.md, "Issue 10").
+
+**Read as one answer** (``-v2``, ``in_answer``). A sentence read alone may not look like an
+answer to the question though it continues one: "Violations can result in account suspension."
+after "Providers enforce their rules through terms of service.", or the items of a list. Within
+one answer, a pair the passage backs counts as supported when that same passage supports an
+on-question sentence of the answer. The pipeline and the evaluation's citation metrics both
+read answers this way.
+
+**Rounded numbers.** "24%" is the passage's "24.2%" rounded: a number of the sentence with
+fewer decimals than a passage number, equal to it rounded, counts as found.
 """
 
 from __future__ import annotations
@@ -61,7 +71,7 @@ from assistant.embeddings import Embedder
 from assistant.keyterms import KeyTerms
 from assistant.text import NUMBER, claim_text, claim_words, numbers_in, split_sentences
 
-CHECKER_NAME = "overlap+embedding+question-v2+relevance-v1"
+CHECKER_NAME = "overlap+embedding+question-v2+relevance-v2"
 RELEVANCE_COVERAGE_WEIGHT = 0.2
 
 
@@ -118,7 +128,8 @@ class SupportChecker:
             f"question, overlap of the words not taken from it >= {self.min_answer_overlap}), "
             f"and, given the question, relevance (cosine of question and sentence + "
             f"{RELEVANCE_COVERAGE_WEIGHT} x key-term coverage of sentence and passage) >= "
-            f"{self.min_relevance}"
+            f"{self.min_relevance} or, within an answer, the passage supports another sentence "
+            f"that meets it"
         )
 
     def check(self, sentence: str, passage: str, *, question: str | None = None) -> SupportDecision:
@@ -195,7 +206,7 @@ class SupportChecker:
         scores = [float(vector @ self._cache[candidate]) for candidate in candidates]
         best = int(np.argmax(scores)) if scores else 0
         similarity = scores[best] if scores else 0.0
-        numbers_ok = numbers_in(claim) <= numbers_in(passage)
+        numbers_ok = numbers_found(numbers_in(claim), numbers_in(passage))
         supported = numbers_ok and (
             overlap >= self.min_overlap
             or similarity >= self.min_similarity
@@ -218,6 +229,32 @@ class SupportChecker:
             missing = list(dict.fromkeys(texts))
         vectors = self.embedder.embed(missing)
         self._cache.update(zip(missing, np.asarray(vectors, dtype=np.float32), strict=True))
+
+
+def in_answer(decisions: Sequence[tuple[int, SupportDecision]]) -> list[bool]:
+    """Whether each (passage number, decision) pair of one answer counts as supported.
+
+    A pair the passage backs but which is off the question read alone counts when the same
+    passage supports an on-question sentence of the answer (see the module docstring).
+    """
+    anchors = {number for number, decision in decisions if decision.supported}
+    return [
+        decision.supported or (bool(decision.backed) and number in anchors)
+        for number, decision in decisions
+    ]
+
+
+def numbers_found(claimed: set[str], passage: set[str]) -> bool:
+    """Every number of a sentence is in the passage, or is a passage number rounded ("24")."""
+
+    def rounded(number: str) -> bool:
+        places = len(number.partition(".")[2])
+        return any(
+            len(given.partition(".")[2]) > places and round(float(given), places) == float(number)
+            for given in passage
+        )
+
+    return all(number in passage or rounded(number) for number in claimed)
 
 
 def agreement(checker: SupportChecker, labelled: Sequence[dict]) -> dict:

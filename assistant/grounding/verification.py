@@ -7,24 +7,29 @@ After the answer has streamed, each sentence is checked with the SupportChecker
 - when none of the cited passages supports it but another shown passage does, the marker is
   moved to that passage (the small model often cites a neighbour of the right passage);
 - a sentence without markers that a shown passage supports gets that passage's marker;
+- a sentence a passage backs but which is not about the question by itself ("Violations can
+  result in account suspension." after "Providers enforce their rules through terms of
+  service.") is kept when the same passage supports an on-question sentence of the answer: it
+  continues that answer from the same evidence (a list item, a consequence, a detail);
 - a sentence no shown passage supports (or one backed but not about the question) is listed as
   unsupported: flagged in the CLI, the JSON and the UI, and taken out of the answer's text when
   other sentences are supported, so what reads as the answer is only what the passages back;
 - a sentence repeated word for word is kept once.
 
-Lead-ins ("Here is what the documents say:"), bare markers and the model's own refusals are
-not claims and are left alone. A reply which only points at passages ("[2]") is replaced by the
-shown sentence closest to the question, quoted, and checked like any answer
-(``quote_pointed_passage``).
+Lead-ins ("Here is what the documents say:"), bare markers, sentences which only point at a
+passage ("This is explained in passage [4].") and the model's own refusals are not claims and
+are left alone. A reply which only points at passages ("[2]") is replaced by the shown sentence
+closest to the question, quoted, and checked like any answer (``quote_pointed_passage``).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from assistant.embeddings import Embedder
 from assistant.grounding.refusal import model_declined
-from assistant.grounding.support import SupportChecker
+from assistant.grounding.support import SupportChecker, in_answer
 from assistant.retrieval import Hit
 from assistant.text import (
     SPACED_MARKER,
@@ -47,10 +52,20 @@ class Verification:
     relevance: float | None = None  # the best claim's relevance to the question (None: unknown)
 
 
+# "This is explained in passage [4].", "The principles that guide it are outlined in the passage."
+_POINTS_AT_PASSAGE = re.compile(
+    r"\b(?:is|are|was|were|be|been)\s+(?:\w+\s+)?(?:explained|outlined|described|mentioned|found"
+    r"|given|stated|detailed|discussed|listed|provided|shown|covered|summari[sz]ed)\s+(?:in|by)\s+"
+    r"(?:the\s+|this\s+|that\s+)?(?:passages?|documents?|context|text|sources?)\W*$",
+    re.IGNORECASE,
+)
+
+
 def makes_no_claim(sentence: str) -> bool:
-    """A lead-in or a bare marker: it ends with ':' or has no content word ("[2].")."""
+    """A lead-in, a bare marker or a pointer: it ends with ':', has no content word ("[2].") or
+    only says where something is written ("This is explained in passage [4].")."""
     plain = remove_markers(sentence)
-    return plain.endswith(":") or not claim_words(plain)
+    return plain.endswith(":") or not claim_words(plain) or bool(_POINTS_AT_PASSAGE.search(plain))
 
 
 def verify(
@@ -69,10 +84,8 @@ def verify(
     decided = checker.check_many(pairs, question=question, read_as_answers=read_as_answers)
     width = len(passages)
     per_claim = [decided[i * width : (i + 1) * width] for i in range(len(claims))]
-    supports = {
-        claim: [d.supported for d in decisions]
-        for claim, decisions in zip(claims, per_claim, strict=True)
-    }
+    read = in_answer([(i % width, decision) for i, decision in enumerate(decided)])
+    supports = {claim: read[i * width : (i + 1) * width] for i, claim in enumerate(claims)}
     backed = sum(
         any(d.supported if d.backed is None else d.backed for d in decisions)
         for decisions in per_claim
