@@ -78,6 +78,30 @@ def test_full_run_writes_report_summary_and_chart(eval_corpus, tmp_path):
     assert report["records"][2]["failures"] == ["missed-refusal"]  # scripted always answers
 
 
+def test_regrade_replays_recorded_drafts_and_reproduces_an_unchanged_run(
+    eval_corpus, tmp_path, monkeypatch
+):
+    out = tmp_path / "report"
+    assert run_eval("--out", str(out), "--top-k", "2").exit_code == 0
+    original = json.loads((out / "report.json").read_text())
+    result = runner.invoke(app, ["eval", "regrade", str(out), "--out", str(tmp_path / "again")])
+    assert result.exit_code == 0, result.output
+    again = json.loads((tmp_path / "again" / "report.json").read_text())
+    for part in ("retrieval", "answers", "citations", "refusals"):
+        assert again["aggregate"][part] == original["aggregate"][part]
+    assert again["run"]["command"].startswith("assistant eval regrade")
+    assert [r["answer"]["text"] for r in again["records"]] == [
+        r["answer"]["text"] for r in original["records"]
+    ]
+    # the decisions are today's: with a retrieval gate no passage passes, every answer is refused
+    monkeypatch.setenv("ASSISTANT_MIN_SCORE", "0.99")
+    result = runner.invoke(app, ["eval", "regrade", str(out), "--out", str(tmp_path / "strict")])
+    strict = json.loads((tmp_path / "strict" / "report.json").read_text())
+    assert strict["aggregate"]["refusals"]["false_refusal_rate"] == 1.0
+    missing = runner.invoke(app, ["eval", "regrade", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 1 and "Cannot read the report" in missing.output
+
+
 def test_limit_scores_the_first_questions(eval_corpus, tmp_path):
     result = run_eval("--retrieval-only", "--json", "--limit", "2", "--out", str(tmp_path))
     assert json.loads(result.stdout)["questions"] == 2

@@ -1,4 +1,4 @@
-"""`assistant eval`: score a question set, `eval compare A B`, and `eval checker`.
+"""`assistant eval`: score a question set, `eval compare A B`, `eval regrade`, `eval checker`.
 
 Thin over the library (``assistant.evaluation``): this module only parses options, shows
 progress on stderr and prints. The run loop itself is ``EvaluationRun``, the same one the app's
@@ -33,12 +33,16 @@ from assistant.errors import AssistantError
 from assistant.evaluation import (
     LABELS,
     EvaluationRun,
+    build_report,
     compare_reports,
     load_questions,
     load_report,
     report_dir,
     scratch_index_dir,
+    write_report,
 )
+from assistant.evaluation.regrade import regrade_records
+from assistant.evaluation.reports import RunInfo
 from assistant.grounding import SupportChecker, agreement
 from assistant.pipeline import Assistant
 
@@ -239,6 +243,67 @@ def compare(
         print(json.dumps(result, ensure_ascii=False))
         return
     _print_comparison(result, a, b)
+
+
+@eval_app.command()
+def regrade(
+    report_path: Annotated[Path, typer.Argument(help="A report.json (or its folder) to re-judge.")],
+    corpus: Annotated[
+        Path | None,
+        typer.Option("--corpus", help="The run's documents (default: the one the report names)."),
+    ] = None,
+    index: Annotated[
+        Path | None,
+        typer.Option("--index", help="The run's index folder (default: the report's)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Report folder (default: evaluation/reports/<timestamp>/)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print only the aggregate JSON object on stdout.")
+    ] = False,
+) -> None:
+    """Re-judge a run's recorded answers with today's checker and refusal, without the model.
+
+    Replays each recorded draft through the pipeline's verification and refusal decision and
+    scores it again; compare the result with `eval compare`. Changes to the prompt, retrieval
+    or the model need a real run. Record with ASSISTANT_REFUSAL=off so every question has a draft.
+    """
+    try:
+        old = load_report(report_path)
+        run = old["run"]
+        settings = settings_from(
+            corpus_dir=corpus or Path(run["corpus"]),
+            index_dir=index or Path(run["index"]),
+            top_k=run["k"],
+        )
+        assistant = Assistant(settings)
+        print_skipped(sync_with_progress(assistant, quiet=as_json))
+        records = list(regrade_records(old, assistant))
+    except AssistantError as error:
+        fail(error)
+    checker = assistant.checker
+    fields = {name: run[name] for name in RunInfo.__dataclass_fields__ if name in run}
+    info = RunInfo(
+        **{
+            **fields,
+            "corpus": str(settings.index.corpus_dir),
+            "index": str(settings.index.index_dir),
+            "checker": checker.name,
+            "checker_rule": checker.describe(),
+            "checker_thresholds": checker.thresholds(),
+            "command": shlex.join(["assistant", "eval", "regrade", str(report_path)]),
+        }
+    )
+    report = build_report(records, info)
+    folder = out or report_dir()
+    paths = write_report(report, folder)
+    if as_json:
+        print(json.dumps(report["aggregate"], ensure_ascii=False))
+        return
+    Console(soft_wrap=True).print(paths["summary"].read_text(encoding="utf-8"), markup=False)
+    console.print(f"Regraded report written to {folder}/ (compare: assistant eval compare)")
 
 
 @eval_app.command()

@@ -99,6 +99,9 @@ def first_relevant_rank(hits, spans) -> int | None:
     return None
 
 
+RETRIEVAL_METRICS = ("recall_at_k", "hit_at_k", "mrr_at_10")
+
+
 def retrieval_metrics(spans, top, ranked, depth: int = 10) -> dict[str, tuple[float, float]]:
     """recall@k, hit@k and MRR@10 for one question, over the evidence that was found."""
     found = [span for span in spans if span.start is not None]
