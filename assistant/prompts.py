@@ -58,26 +58,6 @@ def neutralize(text: str) -> str:
     return "".join(pieces).strip()
 
 
-# Questions whose answer is an explanation, a comparison or a list, not a single fact.
-_EXPLAINS = re.compile(
-    r"^\W*(?:why\b|how\b(?!\s+(?:many|much|long|old|big|large|far|fast|often|tall|high)\b))"
-    r"|\b(?:explain|describe|compare|comparison|differ|differences?|advantages|disadvantages"
-    r"|benefits|limitations|drawbacks|problems|challenges|reasons|ways|steps|examples|risks)\b"
-    r"|^\W*(?:what|which|who)\s+(?:are|were)\b|\blist\b",
-    re.IGNORECASE,
-)
-LENGTHS = {
-    "explanation": "Write two to four sentences.",
-    "fact": "Write one or two sentences.",
-}
-
-
-def answer_length(question: str) -> str:
-    """The length instruction for this question: two to four sentences for why, how, a
-    comparison or a list; one or two for a single fact."""
-    return LENGTHS["explanation" if _EXPLAINS.search(question) else "fact"]
-
-
 def _is_command(text: str) -> bool:
     return bool(_COMMANDS.search(" ".join(text.split())))  # a line break is just a space
 
@@ -99,9 +79,7 @@ def build_messages(question: str, hits: list[Hit], prompts: Prompts) -> Messages
         )
         for n, hit in enumerate(hits, start=1)
     )
-    user = prompts["answer_user"].format(
-        passages=passages, question=question.strip(), length=answer_length(question)
-    )
+    user = prompts["answer_user"].format(passages=passages, question=question.strip())
     return [
         {"role": "system", "content": prompts["answer_system"]},
         {"role": "user", "content": user},

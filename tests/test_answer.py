@@ -7,7 +7,7 @@ from assistant.config import PROJECT_ROOT, GenerationSettings, GroundingSettings
 from assistant.errors import AssistantError
 from assistant.grounding import Grounding, model_declined
 from assistant.llm import ScriptedGenerator
-from assistant.prompts import LENGTHS, Prompts, answer_length, build_messages, fit_passages
+from assistant.prompts import Prompts, build_messages, fit_passages
 from assistant.retrieval import Hit
 
 PROMPTS = Prompts(PROJECT_ROOT / "prompts")
@@ -35,17 +35,6 @@ def test_prompt_numbers_and_delimits_passages():
     assert "<<<\n[1] Alpha text.\n\n[2] Beta text.\n>>>" in user
     assert "Question: Who?" in user
     assert "like [1]" in user and user.index("Question: Who?") < user.index("like [1]")
-
-
-def test_the_answer_length_follows_the_question_form():
-    fact, explanation = LENGTHS["fact"], LENGTHS["explanation"]
-    assert answer_length("When did the EU AI Act enter into force?") == fact
-    assert answer_length("How many parameters does LLaMA 2 have?") == fact
-    assert answer_length("Why are open models cheaper to run?") == explanation
-    assert answer_length("How does Hugging Face make money?") == explanation
-    assert answer_length("What are the limitations of closed models?") == explanation
-    user = build_messages("Why?", [hit(1, "Alpha text.")], PROMPTS)[1]["content"]
-    assert explanation in user and "simple fact" not in user  # nothing to copy as a label
 
 
 def test_markers_are_moved_to_the_end_of_what_they_cite():
