@@ -37,12 +37,20 @@ _POINTER = re.compile(
 )
 
 
+# The prompt's instructions or a bare "Answer:" copied as a label: "One sentence for a simple
+# fact: Air-to-air photography is ...", "The answer is: ...".
+_LABEL = re.compile(
+    r"^([ \t]*(?:[-*\u2022][ \t]+)?)(?:(?:one|two|three|four) sentences?(?: for [^:\n]{1,40})?"
+    r"|(?:the )?(?:short |final )?answer(?: is)?)[ \t]*:[ \t]*(?=\S)",
+    re.M | re.IGNORECASE,
+)
 _MARKER_LINE = re.compile(r"(\S)([.!?]?)[ \t]*\n[ \t]*((?:\[\d{1,2}\][ \t]*)+)[ \t]*$", re.M)
 
 
 def tidy_markers(text: str) -> str:
     """Markers moved where they belong: a line's leading "[1]" goes to its end, and a dangling
-    "which is found in passage [1]" becomes just "[1]"."""
+    "which is found in passage [1]" becomes just "[1]". An instruction or "Answer:" the model
+    copied as a label in front of a line is taken off."""
 
     def move(match: re.Match) -> str:
         bullet, markers, body = match.groups()
@@ -50,6 +58,7 @@ def tidy_markers(text: str) -> str:
         stop = body[-1] if body[-1] in ".!?" else ""
         return f"{bullet}{body[: len(body) - len(stop)].rstrip()} {markers.strip()}{stop}"
 
+    text = _LABEL.sub(r"\1", text)
     text = re.sub(r"\](?:[ \t]*,[ \t]*|[ \t]+and[ \t]+)\[", "][", text)  # "[2], [3]"
     text = _MARKER_LINE.sub(r"\1 \3\2", text)  # "...corporations.\n[1]" -> "corporations [1]."
     return _POINTER.sub(" ", _LEADING.sub(move, text))

@@ -52,6 +52,17 @@ def test_markers_are_moved_to_the_end_of_what_they_cite():
     assert tidy_markers("- Startups can build.\n[1]") == "- Startups can build [1]."
 
 
+def test_an_instruction_copied_as_a_label_is_taken_off():
+    assert tidy_markers("One sentence for a simple fact: Planes are shot from planes [1].") == (
+        "Planes are shot from planes [1]."
+    )
+    assert tidy_markers("The answer is: 2015 [2].") == "2015 [2]."
+    assert tidy_markers("- Answer: Mistral [1]") == "- Mistral [1]"
+    assert tidy_markers("The answer is 2015 [2].") == "The answer is 2015 [2]."
+    assert tidy_markers("Two sentences: none.") == "none."
+    assert tidy_markers("It took two sentences: one each.") == "It took two sentences: one each."
+
+
 def test_parse_citations_maps_markers_and_drops_invalid_ones():
     passages = [hit(1, "Alpha."), hit(2, "Beta.")]
     text, citations = parse_citations("Alpha is first [1]. Beta [2, 7]. Gamma [9].", passages)
