@@ -124,18 +124,20 @@ def test_a_backed_sentence_continuing_an_on_question_one_from_its_passage_is_kep
     assert result.unsupported == ["TensorFlow came out in 2015."]
 
 
-def test_in_answer_needs_an_on_question_sentence_from_the_same_passage():
-    on, backed, neither = (
-        SupportDecision(supported, 1.0, 1.0, "", backed=is_backed)
-        for supported, is_backed in ((True, True), (False, True), (False, False))
+def test_in_answer_needs_nearby_evidence_in_the_passage_of_an_on_question_sentence():
+    def decision(supported, backed, position):
+        return SupportDecision(supported, 1.0, 1.0, "", backed=backed, position=position)
+
+    on, item, next_item, far, other = (
+        decision(True, True, 3),
+        decision(False, True, 5),  # two sentences on: continues the answer
+        decision(False, True, 7),  # two on from that continuation: a list read item by item
+        decision(False, True, 12),  # another part of the same passage
+        decision(False, False, 4),  # not backed at all
     )
-    assert in_answer([(1, on), (1, backed), (2, backed), (1, neither)]) == [
-        True,
-        True,
-        False,
-        False,
-    ]
-    assert in_answer([(1, backed), (2, backed)]) == [False, False]
+    pairs = [(1, on), (1, item), (1, next_item), (1, far), (1, other), (2, item)]
+    assert in_answer(pairs) == [True, True, True, False, False, False]
+    assert in_answer([(1, item), (2, item)]) == [False, False]  # no on-question sentence
 
 
 def test_refusal_points_at_the_closest_passages():

@@ -52,8 +52,9 @@ evaluation/README.md, "Issue 10").
 **Read as one answer** (``-v2``, ``in_answer``). A sentence read alone may not look like an
 answer to the question though it continues one: "Violations can result in account suspension."
 after "Providers enforce their rules through terms of service.", or the items of a list. Within
-one answer, a pair the passage backs counts as supported when that same passage supports an
-on-question sentence of the answer. The pipeline and the evaluation's citation metrics both
+one answer, a pair the passage backs counts as supported when its evidence sentence is within
+two sentences of the evidence of an on-question sentence (or of another continuation) in the
+same passage. The pipeline and the evaluation's citation metrics both
 read answers this way.
 
 **Rounded numbers.** "24%" is the passage's "24.2%" rounded: a number of the sentence with
@@ -73,6 +74,7 @@ from assistant.text import NUMBER, claim_text, claim_words, numbers_in, split_se
 
 CHECKER_NAME = "overlap+embedding+question-v2+relevance-v2"
 RELEVANCE_COVERAGE_WEIGHT = 0.2
+CONTINUES_WITHIN = 2  # passage sentences between an answer's evidence and a continuation's
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ class SupportDecision:
     answer_overlap: float | None = None  # share of the words not taken from the question found
     backed: bool | None = None  # the passage backs the claim, whatever the question (None: same)
     relevance: float | None = None  # how much the pair is about the question (None: unknown)
+    position: int = 0  # where best_sentence is among the passage's sentences
 
 
 class SupportChecker:
@@ -118,6 +121,7 @@ class SupportChecker:
             "min_answer_overlap": self.min_answer_overlap,
             "min_relevance": self.min_relevance,
             "relevance_coverage_weight": RELEVANCE_COVERAGE_WEIGHT,
+            "continues_within": CONTINUES_WITHIN,
         }
 
     def describe(self) -> str:
@@ -128,8 +132,8 @@ class SupportChecker:
             f"question, overlap of the words not taken from it >= {self.min_answer_overlap}), "
             f"and, given the question, relevance (cosine of question and sentence + "
             f"{RELEVANCE_COVERAGE_WEIGHT} x key-term coverage of sentence and passage) >= "
-            f"{self.min_relevance} or, within an answer, the passage supports another sentence "
-            f"that meets it"
+            f"{self.min_relevance} or, within an answer, its evidence is within "
+            f"{CONTINUES_WITHIN} passage sentences of evidence that counts"
         )
 
     def check(self, sentence: str, passage: str, *, question: str | None = None) -> SupportDecision:
@@ -217,6 +221,7 @@ class SupportChecker:
             overlap=round(float(overlap), 4),
             similarity=round(similarity, 4),
             best_sentence=candidates[best] if candidates else "",
+            position=best,
             answer_overlap=None if answer_overlap is None else round(answer_overlap, 4),
         )
 
@@ -234,14 +239,24 @@ class SupportChecker:
 def in_answer(decisions: Sequence[tuple[int, SupportDecision]]) -> list[bool]:
     """Whether each (passage number, decision) pair of one answer counts as supported.
 
-    A pair the passage backs but which is off the question read alone counts when the same
-    passage supports an on-question sentence of the answer (see the module docstring).
+    A pair the passage backs but which is off the question read alone counts when it continues
+    an on-question sentence of the answer: its evidence lies in the same passage, within
+    ``CONTINUES_WITHIN`` sentences of evidence that already counts (so a list read item by item
+    counts, while a sentence copied from another part of the same passage does not).
     """
-    anchors = {number for number, decision in decisions if decision.supported}
-    return [
-        decision.supported or (bool(decision.backed) and number in anchors)
-        for number, decision in decisions
-    ]
+    counted = [decision.supported for _, decision in decisions]
+    grew = True
+    while grew:
+        grew = False
+        anchors = {(n, d.position) for (n, d), ok in zip(decisions, counted, strict=True) if ok}
+        for i, (number, decision) in enumerate(decisions):
+            near = any(
+                (number, decision.position + step) in anchors
+                for step in range(-CONTINUES_WITHIN, CONTINUES_WITHIN + 1)
+            )
+            if not counted[i] and decision.backed and near:
+                counted[i] = grew = True
+    return counted
 
 
 def numbers_found(claimed: set[str], passage: set[str]) -> bool:
