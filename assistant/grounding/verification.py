@@ -18,8 +18,9 @@ After the answer has streamed, each sentence is checked with the SupportChecker
 
 Lead-ins ("Here is what the documents say:"), bare markers, sentences which only point at a
 passage ("This is explained in passage [4].") and the model's own refusals are not claims and
-are left alone. A reply which only points at passages ("[2]") is replaced by the shown sentence
-closest to the question, quoted, and checked like any answer (``quote_pointed_passage``).
+are left alone (a pointer is taken out of an answer that has supported sentences). A reply
+which only points at passages ("[2]") is replaced by the shown sentence closest to the
+question, quoted, and checked like any answer (``quote_pointed_passage``).
 """
 
 from __future__ import annotations
@@ -61,11 +62,16 @@ _POINTS_AT_PASSAGE = re.compile(
 )
 
 
+def points_at_passage(sentence: str) -> bool:
+    """It only says where something is written: "This is explained in passage [4]."."""
+    return bool(_POINTS_AT_PASSAGE.search(remove_markers(sentence)))
+
+
 def makes_no_claim(sentence: str) -> bool:
     """A lead-in, a bare marker or a pointer: it ends with ':', has no content word ("[2].") or
-    only says where something is written ("This is explained in passage [4].")."""
+    only says where something is written (``points_at_passage``)."""
     plain = remove_markers(sentence)
-    return plain.endswith(":") or not claim_words(plain) or bool(_POINTS_AT_PASSAGE.search(plain))
+    return plain.endswith(":") or not claim_words(plain) or points_at_passage(sentence)
 
 
 def verify(
@@ -115,6 +121,9 @@ def verify(
         for claim in claims:
             if remove_markers(claim) in unsupported:
                 rewritten = rewritten.replace(claim, "", 1)
+        for sentence in sentences:
+            if points_at_passage(sentence):  # "This is detailed in passage [2]." adds nothing
+                rewritten = rewritten.replace(sentence, "", 1)
         rewritten = _tidy_gaps(rewritten)
     return Verification(
         rewritten,
