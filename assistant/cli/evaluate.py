@@ -254,7 +254,7 @@ def regrade(
     ] = None,
     index: Annotated[
         Path | None,
-        typer.Option("--index", help="The run's index folder (default: the report's)."),
+        typer.Option("--index", help="Index folder (default: the one `eval` uses for the corpus)."),
     ] = None,
     out: Annotated[
         Path | None,
@@ -273,11 +273,11 @@ def regrade(
     try:
         old = load_report(report_path)
         run = old["run"]
-        settings = settings_from(
-            corpus_dir=corpus or Path(run["corpus"]),
-            index_dir=index or Path(run["index"]),
-            top_k=run["k"],
-        )
+        corpus = corpus or Path(run["corpus"])
+        base = Settings()
+        if index is None and corpus.resolve() != base.index.corpus_dir.resolve():
+            index = scratch_index_dir(corpus, base.index.index_dir)
+        settings = settings_from(corpus_dir=corpus, index_dir=index, top_k=run["k"])
         assistant = Assistant(settings)
         print_skipped(sync_with_progress(assistant, quiet=as_json))
         records = list(regrade_records(old, assistant))
