@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -79,3 +83,27 @@ def print_skipped(report: SyncReport) -> None:
             f"{escape(duplicate['same_as'])}: indexed once.",
             highlight=False,
         )
+
+
+@contextmanager
+def interrupt_on_terminate() -> Iterator[None]:
+    """`kill PID` (SIGTERM) and `kill -INT PID` stop a run like Ctrl-C: with a partial report.
+
+    A run started in the background from a shell inherits an ignored SIGINT, and SIGTERM would
+    end it without a report; inside this block both raise KeyboardInterrupt (main thread only).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

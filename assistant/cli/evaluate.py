@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import signal
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +21,7 @@ from assistant.cli.common import (
     ModelOption,
     console,
     fail,
+    interrupt_on_terminate,
     print_skipped,
     settings_from,
     sync_with_progress,
@@ -33,7 +31,6 @@ from assistant.errors import AssistantError
 from assistant.evaluation import (
     LABELS,
     EvaluationRun,
-    build_report,
     compare_reports,
     load_questions,
     load_report,
@@ -41,8 +38,7 @@ from assistant.evaluation import (
     scratch_index_dir,
     write_report,
 )
-from assistant.evaluation.regrade import regrade_records
-from assistant.evaluation.reports import RunInfo
+from assistant.evaluation.regrade import regraded_report
 from assistant.grounding import SupportChecker, agreement
 from assistant.pipeline import Assistant
 
@@ -134,11 +130,8 @@ def _run(questions_path: Path, options: dict, **flags) -> int:
         console.print(f"[yellow]Skipped[/] {questions_path} {error}", highlight=False)
     questions = questions[: options["limit"]] if options["limit"] else questions
 
-    base = Settings()
-    corpus = options["corpus"] or base.index.corpus_dir
-    index = options["index"]
-    if index is None and corpus.resolve() != base.index.corpus_dir.resolve():
-        index = scratch_index_dir(corpus, base.index.index_dir)
+    corpus = options["corpus"] or Settings().index.corpus_dir
+    index = _index_for(corpus, options["index"])
     assistant = Assistant(
         settings_from(
             corpus_dir=corpus, index_dir=index, model_path=options["model"], top_k=options["top_k"]
@@ -164,6 +157,15 @@ def _run(questions_path: Path, options: dict, **flags) -> int:
     return INTERRUPTED if partial else 0
 
 
+def _index_for(corpus: Path, index: Path | None) -> Path | None:
+    """The index folder given, else the default one for the default corpus (None) or the
+    scratch folder of another corpus."""
+    base = Settings().index
+    if index is None and corpus.resolve() != base.corpus_dir.resolve():
+        return scratch_index_dir(corpus, base.index_dir)
+    return index
+
+
 def _score(run: EvaluationRun, *, as_json: bool) -> bool:
     """Score the questions in order with a progress bar; True when stopped (Ctrl-C, kill)."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
@@ -173,7 +175,7 @@ def _score(run: EvaluationRun, *, as_json: bool) -> bool:
     ) as bar:
         task = bar.add_task("Question 1", total=len(run.questions))
         try:
-            with _interrupt_on_terminate():
+            with interrupt_on_terminate():
                 for result in run:
                     line = run.progress_line(result)
                     bar.update(task, advance=1, description=line)
@@ -187,30 +189,6 @@ def _score(run: EvaluationRun, *, as_json: bool) -> bool:
             )
             return True
     return False
-
-
-@contextmanager
-def _interrupt_on_terminate():
-    """`kill PID` (SIGTERM) and `kill -INT PID` stop a run like Ctrl-C: with a partial report.
-
-    A run started in the background from a shell inherits an ignored SIGINT, and SIGTERM would
-    end it without a report; inside this block both raise KeyboardInterrupt (main thread only).
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
-    signal.signal(signal.SIGTERM, interrupt)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
 
 
 def _command_line(questions: Path, options: dict, retrieval_only, skip_invalid, as_json) -> str:
@@ -274,29 +252,14 @@ def regrade(
         old = load_report(report_path)
         run = old["run"]
         corpus = corpus or Path(run["corpus"])
-        base = Settings()
-        if index is None and corpus.resolve() != base.index.corpus_dir.resolve():
-            index = scratch_index_dir(corpus, base.index.index_dir)
+        index = _index_for(corpus, index)
         settings = settings_from(corpus_dir=corpus, index_dir=index, top_k=run["k"])
         assistant = Assistant(settings)
         print_skipped(sync_with_progress(assistant, quiet=as_json))
-        records = list(regrade_records(old, assistant))
+        command = shlex.join(["assistant", "eval", "regrade", str(report_path)])
+        report = regraded_report(old, assistant, command=command)
     except AssistantError as error:
         fail(error)
-    checker = assistant.checker
-    fields = {name: run[name] for name in RunInfo.__dataclass_fields__ if name in run}
-    info = RunInfo(
-        **{
-            **fields,
-            "corpus": str(settings.index.corpus_dir),
-            "index": str(settings.index.index_dir),
-            "checker": checker.name,
-            "checker_rule": checker.describe(),
-            "checker_thresholds": checker.thresholds(),
-            "command": shlex.join(["assistant", "eval", "regrade", str(report_path)]),
-        }
-    )
-    report = build_report(records, info)
     folder = out or report_dir()
     paths = write_report(report, folder)
     if as_json:

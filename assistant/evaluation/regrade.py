@@ -22,6 +22,7 @@ from assistant.errors import AssistantError
 from assistant.evaluation import metrics
 from assistant.evaluation.evidence import EvidenceSpan
 from assistant.evaluation.questions import Question
+from assistant.evaluation.reports import RunInfo, build_report
 from assistant.evaluation.runner import answer_record
 from assistant.llm import ScriptedGenerator
 from assistant.pipeline import Assistant
@@ -79,6 +80,25 @@ def regrade_records(report: dict, assistant: Assistant) -> Iterator[dict]:
         spans = [EvidenceSpan(**span) for span in record["evidence"]]
         failures = metrics.failures(question, spans, scores, new)
         yield {**record, "answer": new, "metrics": scores, "failures": failures}
+
+
+def regraded_report(report: dict, assistant: Assistant, *, command: str) -> dict:
+    """The report of ``regrade_records``: the recorded run's facts, today's checker."""
+    records = list(regrade_records(report, assistant))
+    run, checker = report["run"], assistant.checker
+    fields = {name: run[name] for name in RunInfo.__dataclass_fields__ if name in run}
+    info = RunInfo(
+        **{
+            **fields,
+            "corpus": str(assistant.settings.index.corpus_dir),
+            "index": str(assistant.settings.index.index_dir),
+            "checker": checker.name,
+            "checker_rule": checker.describe(),
+            "checker_thresholds": checker.thresholds(),
+            "command": command,
+        }
+    )
+    return build_report(records, info)
 
 
 def _question(record: dict) -> Question:
