@@ -158,9 +158,14 @@ class FixedRetriever:
 
 
 def stream(
-    reply: str, question: str = "What about TensorFlow?", passages=PASSAGES, **options
+    reply: str,
+    question: str = "What about TensorFlow?",
+    passages=PASSAGES,
+    grounding: Grounding | None = None,
+    **options,
 ) -> AnswerStream:
-    """A stream over fixed passages; ``options`` are GroundingSettings (relevance off)."""
+    """A stream over fixed passages; ``options`` are GroundingSettings (relevance off), unless
+    a whole ``grounding`` is given."""
     settings = GroundingSettings(
         **{"min_score": 0.2, "refuse_unsupported": True, "check_relevance": False, **options}
     )
@@ -169,7 +174,7 @@ def stream(
         retriever=FixedRetriever(passages),
         generator=ScriptedGenerator(reply),
         prompts=PROMPTS,
-        grounding=Grounding(settings, CHECKER),
+        grounding=grounding or Grounding(settings, CHECKER),
         generation=GenerationSettings(max_tokens=64, temperature=0.0),
         top_k=2,
     )
@@ -293,15 +298,7 @@ def test_a_supported_sentence_about_something_else_is_not_verified():
         min_score=0.2, check_relevance=False, refusal="rules", refuse_unsupported=True
     )
     grounding = Grounding(settings, checker, key_terms=key_terms)
-    answer = AnswerStream(
-        asked,
-        retriever=FixedRetriever(passages[:1]),
-        generator=ScriptedGenerator(off),
-        prompts=PROMPTS,
-        grounding=grounding,
-        generation=GenerationSettings(max_tokens=64, temperature=0.0),
-        top_k=2,
-    ).run()
+    answer = stream(off, asked, passages[:1], grounding=grounding).run()
     assert answer.refused and answer.refusal_reason == "unsupported"
     assert answer.evidence["backed_share"] == 1.0 and answer.evidence["supported_share"] == 0.0
 
@@ -326,15 +323,8 @@ def test_the_fitted_refusal_model_refuses_from_its_threshold_up():
     weak = [hit(1, PASSAGES[0].chunk.text, score=0.3), hit(2, PASSAGES[1].chunk.text, score=0.3)]
 
     def answer(grounding, passages):
-        return AnswerStream(
-            "When did Google open-source TensorFlow?",
-            retriever=FixedRetriever(passages),
-            generator=ScriptedGenerator(reply),
-            prompts=PROMPTS,
-            grounding=grounding,
-            generation=GenerationSettings(max_tokens=64, temperature=0.0),
-            top_k=2,
-        ).run()
+        asked = "When did Google open-source TensorFlow?"
+        return stream(reply, asked, passages, grounding=grounding).run()
 
     refused = answer(Grounding(settings, CHECKER, model=model(0.5)), weak)
     assert refused.refused and refused.refusal_reason == "weak-evidence"

@@ -49,6 +49,13 @@ eval_app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+OutOption = Annotated[
+    Path | None,
+    typer.Option("--out", help="Report folder (default: evaluation/reports/<timestamp>/)."),
+]
+AggregateJsonOption = Annotated[
+    bool, typer.Option("--json", help="Print only the aggregate JSON object on stdout.")
+]
 INTERRUPTED = 130  # the shell's exit status for Ctrl-C
 
 
@@ -81,17 +88,12 @@ def run_eval(
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="Score only the first N questions.")
     ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", help="Report folder (default: evaluation/reports/<timestamp>/)."),
-    ] = None,
+    out: OutOption = None,
     skip_invalid: Annotated[
         bool,
         typer.Option("--skip-invalid", help="Score the valid lines of a file with bad lines."),
     ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print only the aggregate JSON object on stdout.")
-    ] = False,
+    as_json: AggregateJsonOption = False,
 ) -> None:
     """Run a question set through the pipeline and write report.json, summary.md, chart.png."""
     if ctx.invoked_subcommand is not None:
@@ -234,13 +236,8 @@ def regrade(
         Path | None,
         typer.Option("--index", help="Index folder (default: the one `eval` uses for the corpus)."),
     ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", help="Report folder (default: evaluation/reports/<timestamp>/)."),
-    ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print only the aggregate JSON object on stdout.")
-    ] = False,
+    out: OutOption = None,
+    as_json: AggregateJsonOption = False,
 ) -> None:
     """Re-judge a run's recorded answers with today's checker and refusal, without the model.
 
