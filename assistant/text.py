@@ -14,9 +14,12 @@ Sections: normalising, citation markers, sentences, then the word sets of each c
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
+
+import snowballstemmer
 
 
 def word_set(text: str) -> frozenset[str]:
@@ -188,7 +191,7 @@ def rough_sentences(text: str) -> list[str]:
 
 # The keyword index records this name: a change to the tokens below must change it, so an index
 # built with the old tokens is re-indexed instead of being queried with new terms.
-KEYWORD_TOKENIZER = "keyword-terms-v1"
+KEYWORD_TOKENIZER = "keyword-terms-v2"
 
 # Numbers stay whole ("6.4", "1,000"); letters and digits split apart ("GPT4" -> gpt, 4);
 # combining marks (Devanagari vowel signs) stay inside their word.
@@ -206,21 +209,19 @@ KEYWORD_STOP_WORDS = word_set(
     में का की के है हैं क्या और को से यह ये कि ka ki ke hai kya aur ko se ne mein
     """
 )
-_KEYWORD_SUFFIXES = ("ations", "ation", "ings", "ing", "ied", "ies", "ers", "er", "ed", "es")
-_KEYWORD_SUFFIXES += ("ly", "s")
+_ENGLISH = snowballstemmer.stemmer("english")
+_VOWEL = re.compile("[aeiouy]")
 
 
+@functools.lru_cache(maxsize=200_000)
 def keyword_stem(word: str) -> str:
-    """A deliberately light stemmer: enough to merge inflections, never below 3 letters."""
+    """Snowball's English stemmer (Porter 2) for Latin words; numbers and other scripts stay."""
     if not word.isascii() or word.isdigit() or len(word) <= 3:
         return word
-    for suffix in _KEYWORD_SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            break
-    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiou":
-        word = word[:-1]  # labell -> label, modell -> model
-    return word
+    stem = _ENGLISH.stemWord(word)
+    if stem.endswith("s") and not _VOWEL.search(stem[:-1]):
+        return stem[:-1]  # an abbreviation's plural: "llms" -> "llm", as "gpus" -> "gpu"
+    return stem
 
 
 def keyword_tokens(text: str) -> list[str]:

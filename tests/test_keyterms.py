@@ -1,6 +1,7 @@
 """Key terms: rarity weights, coverage, and abbreviations matched to their expansions."""
 
 from assistant.keyterms import KeyTerms, acronyms, idf, spelled_out
+from assistant.text import keyword_stem
 
 
 def frequencies_from(rows: list[str]):
@@ -25,7 +26,7 @@ def test_a_rare_name_weighs_more_than_a_common_word():
     assert terms.focus == "mistral"
     assert terms.weights["mistral"] > terms.weights["name"]
     # the passage on another name's origin covers "name" and "come", not what was asked
-    assert terms.coverage(ROWS[1]) < 0.5
+    assert terms.coverage(ROWS[1]) < terms.coverage("The name Mistral comes from a wind.") == 1
     assert not terms.covers_focus(ROWS[1])
     assert terms.covers_focus(ROWS[0])
 
@@ -33,7 +34,7 @@ def test_a_rare_name_weighs_more_than_a_common_word():
 def test_words_the_corpus_never_uses_are_listed_not_weighed():
     frequencies, size = frequencies_from(ROWS)
     terms = KeyTerms.of("Who founded Anthropic?", frequencies, size)
-    assert "anthropic" in terms.unknown
+    assert keyword_stem("anthropic") in terms.unknown
     assert terms.coverage("nothing relevant") == 0.0 or not terms.weights
 
 
