@@ -77,8 +77,16 @@ class KeyTerms:
     acronyms: dict[str, str] | None = None  # term -> the acronym it came from ("llm" -> "LLM")
 
     @classmethod
-    def of(cls, question: str, frequencies: Frequencies, documents: int) -> KeyTerms:
-        terms = list(dict.fromkeys(keyword_terms(question)))
+    def of(
+        cls,
+        question: str,
+        frequencies: Frequencies,
+        documents: int,
+        *,
+        terms: list[str] | None = None,
+    ) -> KeyTerms:
+        """The key terms of ``question`` (or of its ``terms`` as searched, misspellings fixed)."""
+        terms = list(dict.fromkeys(keyword_terms(question) if terms is None else terms))
         counts = frequencies(terms) if terms and documents else {}
         weights = {t: idf(counts[t], documents) for t in terms if counts.get(t, 0) > 0}
         found = {keyword_stem(a.lower()): a for a in acronyms(question)}

@@ -27,11 +27,22 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-from assistant.text import KEYWORD_TOKENIZER, keyword_terms
+from rapidfuzz.distance import OSA
+from wordfreq import zipf_frequency
+
+from assistant.text import (
+    KEYWORD_STOP_WORDS,
+    KEYWORD_TOKENIZER,
+    keyword_stem,
+    keyword_terms,
+    keyword_tokens,
+)
 
 TOKENIZER = KEYWORD_TOKENIZER
 TABLE = "keyword_terms"
 MATCH_BUDGET = 100_000  # passages a keyword query may have to score (see searched_terms)
+FUZZY_MIN_LETTERS = 5  # shorter unknown words are not corrected ("gpt5" is no typo of "gpt4")
+FUZZY_ZIPF_BELOW = 3.0  # English words rarer than once per million words may be misspellings
 
 
 def create_table(db: sqlite3.Connection) -> None:
@@ -63,11 +74,48 @@ def delete_all(db: sqlite3.Connection) -> None:
     db.execute(f"INSERT INTO {TABLE}({TABLE}) VALUES ('delete-all')")
 
 
-def match_expression(query: str, kept: set[str] | None = None) -> str | None:
-    """The FTS5 query for a question: any of its terms (repeats count again, as in BM25)."""
-    terms = [term.encode("utf-8").hex() for term in keyword_terms(query)]
-    terms = [term for term in terms if kept is None or term in kept]
-    return " OR ".join(f'"{term}"' for term in terms) or None
+def match_expression(terms: list[str], kept: set[str] | None = None) -> str | None:
+    """The FTS5 query for a question's terms: any of them (repeats count again, as in BM25)."""
+    encoded = [term.encode("utf-8").hex() for term in terms]
+    encoded = [term for term in encoded if kept is None or term in kept]
+    return " OR ".join(f'"{term}"' for term in encoded) or None
+
+
+def query_terms(db: sqlite3.Connection, query: str) -> list[str]:
+    """The query's keyword terms, a misspelt word replaced by the corpus word it most likely
+    means. A misspelling is a word of five letters or more that no passage holds and that is
+    rare in English (wordfreq's Zipf frequency under ``FUZZY_ZIPF_BELOW``: "trian", "facebok",
+    not "money" or "defend"); it becomes the most frequent indexed term one edit away (a letter
+    added, dropped, changed or two swapped: "trian" -> "train"), among terms with the same
+    first letter, as search engines' fuzzy queries do."""
+    words = [w for w in keyword_tokens(query) if w not in KEYWORD_STOP_WORDS]
+    terms = [keyword_stem(word) for word in words]
+    unknown = {t for t, n in document_frequency(db, terms).items() if n == 0}
+    return [
+        (_closest_term(db, term) or term) if term in unknown and _misspelt(word, term) else term
+        for word, term in zip(words, terms, strict=True)
+    ]
+
+
+def _misspelt(word: str, term: str) -> bool:
+    if len(term) < FUZZY_MIN_LETTERS or not term.isascii() or not term.isalpha():
+        return False
+    return zipf_frequency(word, "en") < FUZZY_ZIPF_BELOW
+
+
+def _closest_term(db: sqlite3.Connection, term: str) -> str | None:
+    first = term[0].encode().hex()
+    after = chr(ord(term[0]) + 1).encode().hex()
+    found = db.execute(
+        f"SELECT term, doc FROM temp.{TABLE}_vocabulary WHERE term >= ? AND term < ?",
+        (first, after),
+    )
+    best, best_count = None, 0
+    for encoded, count in found:
+        word = bytes.fromhex(encoded).decode("utf-8", "replace")
+        if count > best_count and OSA.distance(word, term, score_cutoff=1) <= 1:
+            best, best_count = word, count
+    return best
 
 
 def document_frequency(db: sqlite3.Connection, terms: list[str]) -> dict[str, int]:
@@ -89,7 +137,7 @@ def _vocabulary(db: sqlite3.Connection) -> None:
     )
 
 
-def searched_terms(db: sqlite3.Connection, query: str, rows: int) -> set[str]:
+def searched_terms(db: sqlite3.Connection, terms: list[str], rows: int) -> set[str]:
     """The query's terms worth matching, by how many of the ``rows`` passages hold them.
 
     FTS5 scores every passage that matches any term before it can sort them, so one very
@@ -100,7 +148,7 @@ def searched_terms(db: sqlite3.Connection, query: str, rows: int) -> set[str]:
     """
     _vocabulary(db)
     frequency = {}
-    for term in {term.encode("utf-8").hex() for term in keyword_terms(query)}:
+    for term in {term.encode("utf-8").hex() for term in terms}:
         found = db.execute(f"SELECT doc FROM temp.{TABLE}_vocabulary WHERE term = ?", (term,))
         frequency[term] = (found.fetchone() or (0,))[0]
     weighty = sorted((n, term) for term, n in frequency.items() if 0 < n < rows / 2)
@@ -115,7 +163,8 @@ def searched_terms(db: sqlite3.Connection, query: str, rows: int) -> set[str]:
 
 def top_rows(db: sqlite3.Connection, query: str, k: int, *, rows: int) -> dict[int, float]:
     """The k rows (of ``rows`` in all) with the best BM25 score for the query, by row id."""
-    expression = match_expression(query, searched_terms(db, query, rows))
+    terms = query_terms(db, query)
+    expression = match_expression(terms, searched_terms(db, terms, rows))
     if expression is None:
         return {}
     found = db.execute(
@@ -128,7 +177,7 @@ def top_rows(db: sqlite3.Connection, query: str, k: int, *, rows: int) -> dict[i
 
 def scores_of(db: sqlite3.Connection, query: str, rows: list[int]) -> dict[int, float]:
     """BM25 scores of the given rows (rows that match no query term are left out)."""
-    expression = match_expression(query)
+    expression = match_expression(query_terms(db, query))
     if expression is None or not rows:
         return {}
     marks = ",".join("?" * len(rows))

@@ -111,7 +111,12 @@ class Retriever:
         # Retrieval, the checker and the refusal evidence all ask for the same question's terms:
         # look their frequencies up once.
         if self._key_terms is None or self._key_terms.question != question:
-            self._key_terms = KeyTerms.of(question, self.index.document_frequency, self.index.size)
+            self._key_terms = KeyTerms.of(
+                question,
+                self.index.document_frequency,
+                self.index.size,
+                terms=self.index.query_terms(question),
+            )
         return self._key_terms
 
     def named_documents(self, question: str) -> list[str]:

@@ -80,6 +80,10 @@ class Index:
     def keyword_top(self, query: str, k: int) -> dict[int, float]:
         return keywords.top_rows(self._db, query, k, rows=self.size)
 
+    def query_terms(self, query: str) -> list[str]:
+        """The query's keyword terms as searched, misspellings corrected (keywords.py)."""
+        return keywords.query_terms(self._db, query)
+
     def document_frequency(self, terms: list[str]) -> dict[str, int]:
         """How many passages hold each keyword term (for the key terms' rarity weights)."""
         return keywords.document_frequency(self._db, terms)

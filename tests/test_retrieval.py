@@ -42,6 +42,24 @@ def test_keyword_terms_score_rare_words_and_are_deleted_exactly():
     assert keywords.scores_of(db, "llamas", [2, 3]) == {2: both[2]}
 
 
+def test_a_misspelt_query_word_is_searched_as_the_corpus_word_one_edit_away():
+    db = sqlite3.connect(":memory:")
+    keywords.create_table(db)
+    texts = ["training GPT-4 cost 78 million", "the trains ran late", "a triangle", "money talks"]
+    keywords.add(db, enumerate(texts))
+    assert keywords.query_terms(db, "how much did it cost to trian GPT4?") == [
+        "much",
+        "cost",
+        "train",
+        "gpt",
+        "4",
+    ]
+    assert list(keywords.top_rows(db, "cost to trian", 1, rows=9)) == [0]
+    # a real English word the corpus lacks is left alone, not taken for "money"'s neighbour
+    assert keywords.query_terms(db, "monkeys") == [stem("monkeys")]
+    assert keywords.query_terms(db, "zzyzx") == ["zzyzx"]  # nothing one edit away
+
+
 def test_document_name_words_ignore_shared_parts():
     names = document_name_words(
         ["open-vs-closed-wiki.txt", "open-vs-closed-battle.pdf", "x/open.md"]

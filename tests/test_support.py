@@ -130,6 +130,7 @@ def test_describe_names_the_checker_and_thresholds():
         "min_answer_overlap": 0.75,
         "min_relevance": 0.5,
         "relevance_coverage_weight": 0.2,
+        "focus_missing_share": 0.5,
         "continues_within": 2,
     }
 

@@ -39,7 +39,7 @@ two pairs (kappa 0.907 without questions, 0.823 with them), and on the shipped q
 halves the answerable questions refused for want of support (evaluation/README.md).
 Agreement is reported there; ``assistant eval checker`` recomputes it.
 
-**Relevance** (``-relevance-v2``, ``-v3``). With the question known, a backed pair also has to be about
+**Relevance** (``-relevance-v3``). With the question known, a backed pair also has to be about
 the question: relevance = the cosine of question and claim (or of question and claim read with
 the passage sentence that backs it, when higher, so "24.2%." is judged in context) plus 0.2
 times the share of the question's rarity-weighted key terms (``keyterms.py``) that claim and
