@@ -44,13 +44,29 @@ _LABEL = re.compile(
     r"|(?:the )?(?:short |final )?answer(?: is)?)[ \t]*:[ \t]*(?=\S)",
     re.M | re.IGNORECASE,
 )
+# "This is evident from the passage [3], which states that X", "The passage also mentions
+# that X", "The passage [2] provides more context by mentioning that X": the claim is X.
+_REPORTED = re.compile(
+    r"(^[ \t]*(?:[-*\u2022][ \t]+)?|(?<=[.!?] ))"
+    r"(?:(?:this (?:is|can be) (?:evident|seen|shown|found|confirmed) (?:from|in|by) "
+    r"|this is because |as stated in )?"
+    r"the (?:passage|document|text)s?(?:[ \t]*\[\d{1,2}\])*,?(?: which)?(?: also)?"
+    r"(?: \w+){0,4}? (?:states?|says|mentions?|mentioning|notes?|noting|explains?|explaining"
+    r"|indicates?|indicating|shows?|showing|describes|describing)"
+    r"\b(?: that\b[ \t,:]*|[ \t]*:?[ \t]*(?=[\"“]))"
+    r"|according to the passages?(?:[ \t]*\[\d{1,2}\])*,[ \t]*)"
+    r"([\"“]?\w)",
+    re.M | re.IGNORECASE,
+)
 _MARKER_LINE = re.compile(r"(\S)([.!?]?)[ \t]*\n[ \t]*((?:\[\d{1,2}\][ \t]*)+)[ \t]*$", re.M)
 
 
 def tidy_markers(text: str) -> str:
     """Markers moved where they belong: a line's leading "[1]" goes to its end, and a dangling
     "which is found in passage [1]" becomes just "[1]". An instruction or "Answer:" the model
-    copied as a label in front of a line is taken off."""
+    copied as a label in front of a line is taken off, and so is a sentence's report of where
+    it comes from ("The passage [2] states that ..."): the sentence then has no marker, and
+    verification gives it the passage that backs it."""
 
     def move(match: re.Match) -> str:
         bullet, markers, body = match.groups()
@@ -59,6 +75,7 @@ def tidy_markers(text: str) -> str:
         return f"{bullet}{body[: len(body) - len(stop)].rstrip()} {markers.strip()}{stop}"
 
     text = _LABEL.sub(r"\1", text)
+    text = _REPORTED.sub(lambda m: m.group(1) + m.group(2).upper(), text)
     text = re.sub(r"\](?:[ \t]*,[ \t]*|[ \t]+and[ \t]+)\[", "][", text)  # "[2], [3]"
     text = _MARKER_LINE.sub(r"\1 \3\2", text)  # "...corporations.\n[1]" -> "corporations [1]."
     return _POINTER.sub(" ", _LEADING.sub(move, text))

@@ -63,6 +63,23 @@ def test_an_instruction_copied_as_a_label_is_taken_off():
     assert tidy_markers("It took two sentences: one each.") == "It took two sentences: one each."
 
 
+def test_a_report_of_where_a_sentence_comes_from_is_taken_off():
+    assert tidy_markers("This is evident from the passage [3], which states that X won.") == (
+        "X won."
+    )
+    assert tidy_markers("A [1]. The passage also mentions that b is c.") == "A [1]. B is c."
+    assert tidy_markers('- The passage [2] states "Planes fly."') == '- "Planes fly."'
+    assert tidy_markers("According to the passage [2], open models are cheaper.") == (
+        "Open models are cheaper."
+    )
+    assert tidy_markers("The passage describes open models.") == (
+        "The passage describes open models."
+    )
+    assert tidy_markers("The thesis states that GPT-4 cost $78M [1].") == (
+        "The thesis states that GPT-4 cost $78M [1]."
+    )
+
+
 def test_parse_citations_maps_markers_and_drops_invalid_ones():
     passages = [hit(1, "Alpha."), hit(2, "Beta.")]
     text, citations = parse_citations("Alpha is first [1]. Beta [2, 7]. Gamma [9].", passages)

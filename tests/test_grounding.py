@@ -94,6 +94,12 @@ def test_a_sentence_that_only_says_where_the_answer_is_written_is_not_a_claim():
     assert verify(text, PASSAGES, CHECKER).text == "Google open-sourced TensorFlow in 2015 [2]."
 
 
+def test_a_question_the_model_asks_itself_is_not_a_claim_and_is_taken_out():
+    assert makes_no_claim("Why did Google open-source TensorFlow [2]?")
+    text = "Google open-sourced TensorFlow in 2015 [2].\nWhy did Google open-source it [2]?"
+    assert verify(text, PASSAGES, CHECKER).text == "Google open-sourced TensorFlow in 2015 [2]."
+
+
 class ScriptedChecker(SupportChecker):
     """Decisions by sentence: "on" (supported), "backed" (backed, off the question), else none."""
 

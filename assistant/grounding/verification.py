@@ -17,8 +17,9 @@ After the answer has streamed, each sentence is checked with the SupportChecker
 - a sentence repeated word for word is kept once.
 
 Lead-ins ("Here is what the documents say:"), bare markers, sentences which only point at a
-passage ("This is explained in passage [4].") and the model's own refusals are not claims and
-are left alone (a pointer is taken out of an answer that has supported sentences). A reply
+passage ("This is explained in passage [4]."), questions the model asks itself and its own
+refusals are not claims and are left alone (a pointer or a question is taken out of an answer
+that has supported sentences). A reply
 which only points at passages ("[2]") is replaced by the shown sentence closest to the
 question, quoted, and checked like any answer (``quote_pointed_passage``).
 """
@@ -67,11 +68,21 @@ def points_at_passage(sentence: str) -> bool:
     return bool(_POINTS_AT_PASSAGE.search(remove_markers(sentence)))
 
 
+def asks(sentence: str) -> bool:
+    """A question the model wrote into its answer ("Why is Malaysia in Southeast Asia?")."""
+    return remove_markers(sentence).rstrip(" \"'”’)").endswith("?")
+
+
 def makes_no_claim(sentence: str) -> bool:
-    """A lead-in, a bare marker or a pointer: it ends with ':', has no content word ("[2].") or
-    only says where something is written (``points_at_passage``)."""
+    """A lead-in, a bare marker, a pointer or a question: it ends with ':', has no content word
+    ("[2]."), only says where something is written (``points_at_passage``) or asks."""
     plain = remove_markers(sentence)
-    return plain.endswith(":") or not claim_words(plain) or points_at_passage(sentence)
+    return (
+        plain.endswith(":")
+        or not claim_words(plain)
+        or points_at_passage(sentence)
+        or asks(sentence)
+    )
 
 
 def verify(
@@ -122,7 +133,7 @@ def verify(
             if remove_markers(claim) in unsupported:
                 rewritten = rewritten.replace(claim, "", 1)
         for sentence in sentences:
-            if points_at_passage(sentence):  # "This is detailed in passage [2]." adds nothing
+            if points_at_passage(sentence) or asks(sentence):  # they add nothing to an answer
                 rewritten = rewritten.replace(sentence, "", 1)
         rewritten = _tidy_gaps(rewritten)
     return Verification(
