@@ -24,11 +24,13 @@ hit@4 exactly and moved MRR@10 from 0.928 to 0.938 (README, "How large a corpus"
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Iterable
 
+from rapidfuzz import process
 from rapidfuzz.distance import OSA
-from wordfreq import zipf_frequency
+from wordfreq import top_n_list, zipf_frequency
 
 from assistant.text import (
     KEYWORD_STOP_WORDS,
@@ -43,6 +45,7 @@ TABLE = "keyword_terms"
 MATCH_BUDGET = 100_000  # passages a keyword query may have to score (see searched_terms)
 FUZZY_MIN_LETTERS = 5  # shorter unknown words are not corrected ("gpt5" is no typo of "gpt4")
 FUZZY_ZIPF_BELOW = 3.0  # English words rarer than once per million words may be misspellings
+ENGLISH_WORDS = 50_000  # the commonest English words a misspelling may be one edit from
 
 
 def create_table(db: sqlite3.Connection) -> None:
@@ -82,40 +85,54 @@ def match_expression(terms: list[str], kept: set[str] | None = None) -> str | No
 
 
 def query_terms(db: sqlite3.Connection, query: str) -> list[str]:
-    """The query's keyword terms, a misspelt word replaced by the corpus word it most likely
-    means. A misspelling is a word of five letters or more that no passage holds and that is
-    rare in English (wordfreq's Zipf frequency under ``FUZZY_ZIPF_BELOW``: "trian", "facebok",
-    not "money" or "defend"); it becomes the most frequent indexed term one edit away (a letter
-    added, dropped, changed or two swapped: "trian" -> "train"), among terms with the same
-    first letter, as search engines' fuzzy queries do."""
+    """The query's keyword terms, a misspelt word replaced by the corpus term it most likely
+    means, as search engines' fuzzy queries do.
+
+    A misspelling is a word of five letters or more that no passage holds and that is rare in
+    English (wordfreq's Zipf frequency under ``FUZZY_ZIPF_BELOW``: "trian", "comunity", not
+    "money" or "defend"). Its candidates are the indexed terms one edit away (a letter added,
+    dropped, changed or two swapped: "trian" -> "train") and the stems of common English words
+    one edit away ("comunity" -> "community" -> "communiti", which the stems alone would
+    miss), both with the word's first letter; the candidate most passages hold wins.
+    """
     words = [w for w in keyword_tokens(query) if w not in KEYWORD_STOP_WORDS]
     terms = [keyword_stem(word) for word in words]
     unknown = {t for t, n in document_frequency(db, terms).items() if n == 0}
     return [
-        (_closest_term(db, term) or term) if term in unknown and _misspelt(word, term) else term
+        _correction(db, word, term) if term in unknown and _misspelt(word) else term
         for word, term in zip(words, terms, strict=True)
     ]
 
 
-def _misspelt(word: str, term: str) -> bool:
-    if len(term) < FUZZY_MIN_LETTERS or not term.isascii() or not term.isalpha():
+def _misspelt(word: str) -> bool:
+    if len(word) < FUZZY_MIN_LETTERS or not word.isascii() or not word.isalpha():
         return False
     return zipf_frequency(word, "en") < FUZZY_ZIPF_BELOW
 
 
-def _closest_term(db: sqlite3.Connection, term: str) -> str | None:
+def _correction(db: sqlite3.Connection, word: str, term: str) -> str:
+    candidates = set(_near_indexed_terms(db, term))
+    near_words = process.extract(word, _english_words(), scorer=OSA.distance, score_cutoff=1)
+    candidates |= {keyword_stem(near) for near, _, _ in near_words if near[0] == word[0]}
+    counts = {t: n for t, n in document_frequency(db, sorted(candidates)).items() if n}
+    return max(counts, key=counts.get) if counts else term
+
+
+def _near_indexed_terms(db: sqlite3.Connection, term: str) -> list[str]:
+    """Indexed terms one edit from ``term`` that start with its letter (a range of the index's
+    vocabulary, as the terms are stored hex-encoded in byte order)."""
     first = term[0].encode().hex()
     after = chr(ord(term[0]) + 1).encode().hex()
     found = db.execute(
-        f"SELECT term, doc FROM temp.{TABLE}_vocabulary WHERE term >= ? AND term < ?",
-        (first, after),
+        f"SELECT term FROM temp.{TABLE}_vocabulary WHERE term >= ? AND term < ?", (first, after)
     )
-    best, best_count = None, 0
-    for encoded, count in found:
-        word = bytes.fromhex(encoded).decode("utf-8", "replace")
-        if count > best_count and OSA.distance(word, term, score_cutoff=1) <= 1:
-            best, best_count = word, count
-    return best
+    words = (bytes.fromhex(encoded).decode("utf-8", "replace") for (encoded,) in found)
+    return [word for word in words if OSA.distance(word, term, score_cutoff=1) <= 1]
+
+
+@functools.cache
+def _english_words() -> list[str]:
+    return [word for word in top_n_list("en", ENGLISH_WORDS) if word.isalpha()]
 
 
 def document_frequency(db: sqlite3.Connection, terms: list[str]) -> dict[str, int]:

@@ -46,6 +46,7 @@ def test_a_misspelt_query_word_is_searched_as_the_corpus_word_one_edit_away():
     db = sqlite3.connect(":memory:")
     keywords.create_table(db)
     texts = ["training GPT-4 cost 78 million", "the trains ran late", "a triangle", "money talks"]
+    texts += ["the community builds tools"]
     keywords.add(db, enumerate(texts))
     assert keywords.query_terms(db, "how much did it cost to trian GPT4?") == [
         "much",
@@ -55,6 +56,8 @@ def test_a_misspelt_query_word_is_searched_as_the_corpus_word_one_edit_away():
         "4",
     ]
     assert list(keywords.top_rows(db, "cost to trian", 1, rows=9)) == [0]
+    # two edits from the stem "communiti", one from the English word "community"
+    assert keywords.query_terms(db, "comunity") == [stem("community")]
     # a real English word the corpus lacks is left alone, not taken for "money"'s neighbour
     assert keywords.query_terms(db, "monkeys") == [stem("monkeys")]
     assert keywords.query_terms(db, "zzyzx") == ["zzyzx"]  # nothing one edit away
