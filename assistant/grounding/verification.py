@@ -61,11 +61,15 @@ _POINTS_AT_PASSAGE = re.compile(
     r"(?:the\s+|this\s+|that\s+)?(?:passages?|documents?|context|text|sources?)\W*$",
     re.IGNORECASE,
 )
+# "This is [2].", "This license is [4].": what was left of "This is found in passage [2]."
+_STOPS_AT_VERB = re.compile(r"\b(?:is|are|was|were|be|been)\W*$", re.IGNORECASE)
 
 
 def points_at_passage(sentence: str) -> bool:
-    """It only says where something is written: "This is explained in passage [4]."."""
-    return bool(_POINTS_AT_PASSAGE.search(remove_markers(sentence)))
+    """It only says where something is written ("This is explained in passage [4].") or is
+    what is left of that once the pointer is tidied away ("This is [4].")."""
+    plain = remove_markers(sentence)
+    return bool(_POINTS_AT_PASSAGE.search(plain) or _STOPS_AT_VERB.search(plain))
 
 
 def asks(sentence: str) -> bool:
