@@ -264,6 +264,11 @@ _CLAIM_SUFFIXES = ("ations", "ation", "ings", "ing", "edly", "ed", "ies", "es", 
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+")
 
 
+def is_list_item(sentence: str) -> bool:
+    """The sentence is an item of a list ("- ...", "* ...", "2. ...")."""
+    return bool(_BULLET.match(sentence))
+
+
 def claim_stem(word: str) -> str:
     """Light suffix stripping for Latin-script words; other scripts and numbers are kept."""
     if not word.isascii() or not word.isalpha() or len(word) <= 2:

@@ -149,6 +149,33 @@ def test_in_answer_needs_nearby_evidence_in_the_passage_of_an_on_question_senten
     assert in_answer([(1, item), (2, item)]) == [False, False]  # no on-question sentence
 
 
+def test_list_items_under_a_heading_about_the_question_count():
+    """The items under "Examples of Closed AI Models" answer "Which closed models ...?"."""
+
+    def item(position, headed):
+        return SupportDecision(
+            False, 1.0, 1.0, "", backed=True, position=position, heading_on_question=headed
+        )
+
+    items = [(3, item(1, True)), (3, item(2, True)), (3, item(3, True)), (3, item(4, True))]
+    assert in_answer(items) == [True, True, True, True]  # the chain runs down the list
+    assert in_answer([(3, item(1, False)), (3, item(2, False))]) == [False, False]
+    assert in_answer([(3, item(5, True))]) == [False]  # far below the heading
+
+
+def test_a_passage_heading_is_on_the_question_only_for_list_items():
+    checker = SupportChecker(HashingEmbedder(), min_relevance=-1.0)
+    passage = (
+        "Examples of Closed AI Models\n\n- OpenAI GPT-4: API only.\n- Claude: by subscription."
+    )
+    asked = "Which closed models are given as examples?"
+    listed, prose = checker.check_many(
+        [("- OpenAI GPT-4: API only.", passage), ("OpenAI GPT-4: API only.", passage)],
+        question=asked,
+    )
+    assert listed.heading_on_question and not prose.heading_on_question
+
+
 def test_refusal_points_at_the_closest_passages():
     text = closest_coverage(PASSAGES)
     assert text.startswith(" The closest they come: LLaMA (doc1.txt) [1]; ")

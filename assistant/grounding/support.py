@@ -74,12 +74,20 @@ import numpy as np
 
 from assistant.embeddings import Embedder
 from assistant.keyterms import KeyTerms
-from assistant.text import NUMBER, claim_text, claim_words, numbers_in, split_sentences
+from assistant.text import (
+    NUMBER,
+    claim_text,
+    claim_words,
+    is_list_item,
+    numbers_in,
+    split_sentences,
+)
 
 CHECKER_NAME = "overlap+embedding+question-v2+relevance-v3"
 RELEVANCE_COVERAGE_WEIGHT = 0.2
 FOCUS_MISSING_SHARE = 0.5  # of the key-term credit, when the question's rarest term is missing
 CONTINUES_WITHIN = 2  # passage sentences between an answer's evidence and a continuation's
+HEADING_WORDS = 12  # a passage's first line this short, without a full stop, is its heading
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,7 @@ class SupportDecision:
     backed: bool | None = None  # the passage backs the claim, whatever the question (None: same)
     relevance: float | None = None  # how much the pair is about the question (None: unknown)
     position: int = 0  # where best_sentence is among the passage's sentences
+    heading_on_question: bool = False  # a list item, from a passage headed by the question
 
 
 class SupportChecker:
@@ -172,10 +181,25 @@ class SupportChecker:
         if not question:
             return decisions
         terms = self._key_terms(question) if self._key_terms else None
+        headings = {
+            passage: self._heading_on_question(question, group, terms)
+            for (_, passage), group in zip(pairs, candidates, strict=True)
+        }
         return [
-            self._judge_relevance(decision, question, claim, passage, terms)
-            for decision, claim, (_, passage) in zip(decisions, claims, pairs, strict=True)
+            replace(
+                self._judge_relevance(decision, question, claim, passage, terms),
+                heading_on_question=headings[passage] and is_list_item(sentence),
+            )
+            for decision, claim, (sentence, passage) in zip(decisions, claims, pairs, strict=True)
         ]
+
+    def _heading_on_question(self, question: str, sentences: list[str], terms) -> bool:
+        """Whether the passage opens with a heading (a short line without a full stop) that is
+        about the question: "Examples of Closed AI Models" for "Which closed models ...?"."""
+        first = sentences[0].strip() if sentences else ""
+        if len(sentences) < 2 or len(first.split()) > HEADING_WORDS or first[-1:] in ".!?":
+            return False
+        return self.relevance(question, first, first, terms) >= self.min_relevance
 
     def relevance(
         self, question: str, claim: str, passage: str, terms: KeyTerms | None, evidence: str = ""
@@ -251,13 +275,19 @@ def in_answer(decisions: Sequence[tuple[int, SupportDecision]]) -> list[bool]:
     A pair the passage backs but which is off the question read alone counts when it continues
     an on-question sentence of the answer: its evidence lies in the same passage, within
     ``CONTINUES_WITHIN`` sentences of evidence that already counts (so a list read item by item
-    counts, while a sentence copied from another part of the same passage does not).
+    counts, while a sentence copied from another part of the same passage does not). For the
+    items of a list, a heading about the question that opens the passage counts as such
+    evidence: the items under "Examples of Closed AI Models" answer "Which closed models ...?"
+    though none names it. (Prose is not anchored so: a page title is about the question's
+    topic whether or not the page answers it.)
     """
     counted = [decision.supported for _, decision in decisions]
+    headings = {(n, 0) for n, d in decisions if d.heading_on_question}
     grew = True
     while grew:
         grew = False
         anchors = {(n, d.position) for (n, d), ok in zip(decisions, counted, strict=True) if ok}
+        anchors |= headings
         for i, (number, decision) in enumerate(decisions):
             near = any(
                 (number, decision.position + step) in anchors
