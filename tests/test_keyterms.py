@@ -17,6 +17,7 @@ ROWS = [
     "Closed models are served through an API by OpenAI.",
     "Open models can be fine-tuned; open weights help research.",
     "Every product needs a name.",
+    "Most weights come with a licence.",
 ]
 
 
@@ -60,3 +61,12 @@ def test_abbreviations_meet_their_spelled_out_form_both_ways():
 
 def test_idf_is_positive_and_falls_with_frequency():
     assert idf(1, 100) > idf(50, 100) > idf(100, 100) > 0
+
+
+def test_any_of_several_equally_rare_terms_is_the_focus():
+    rows = ["Mistral is French.", "Llama is open.", "Models are open.", "Weights are open."]
+    frequencies, size = frequencies_from(rows)
+    terms = KeyTerms.of("Is Mistral French?", frequencies, size)
+    assert terms.weights["mistral"] == terms.weights["french"]  # each in one passage only
+    assert terms.covers_focus("A French startup.") and terms.covers_focus("Mistral.")
+    assert not terms.covers_focus("Models are open.")
