@@ -178,9 +178,12 @@ def searched_terms(db: sqlite3.Connection, terms: list[str], rows: int) -> set[s
     return kept
 
 
-def top_rows(db: sqlite3.Connection, query: str, k: int, *, rows: int) -> dict[int, float]:
-    """The k rows (of ``rows`` in all) with the best BM25 score for the query, by row id."""
-    terms = query_terms(db, query)
+def top_rows(
+    db: sqlite3.Connection, query: str, k: int, *, rows: int, terms: list[str] | None = None
+) -> dict[int, float]:
+    """The k rows (of ``rows`` in all) with the best BM25 score for the query, by row id
+    (``terms``: the query's ``query_terms``, when already worked out)."""
+    terms = query_terms(db, query) if terms is None else terms
     expression = match_expression(terms, searched_terms(db, terms, rows))
     if expression is None:
         return {}
@@ -192,9 +195,11 @@ def top_rows(db: sqlite3.Connection, query: str, k: int, *, rows: int) -> dict[i
     return dict(found.fetchall())
 
 
-def scores_of(db: sqlite3.Connection, query: str, rows: list[int]) -> dict[int, float]:
+def scores_of(
+    db: sqlite3.Connection, query: str, rows: list[int], *, terms: list[str] | None = None
+) -> dict[int, float]:
     """BM25 scores of the given rows (rows that match no query term are left out)."""
-    expression = match_expression(query_terms(db, query))
+    expression = match_expression(query_terms(db, query) if terms is None else terms)
     if expression is None or not rows:
         return {}
     marks = ",".join("?" * len(rows))

@@ -61,6 +61,7 @@ class Index:
     size: int
     _db: sqlite3.Connection = field(repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _searched: tuple[str, list[str]] = field(default=("", []), repr=False)  # last query, terms
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[None]:
@@ -78,11 +79,16 @@ class Index:
         return {row: float(stored @ query) for row, stored in found.items()}
 
     def keyword_top(self, query: str, k: int) -> dict[int, float]:
-        return keywords.top_rows(self._db, query, k, rows=self.size)
+        terms = self.query_terms(query)
+        return keywords.top_rows(self._db, query, k, rows=self.size, terms=terms)
 
     def query_terms(self, query: str) -> list[str]:
-        """The query's keyword terms as searched, misspellings corrected (keywords.py)."""
-        return keywords.query_terms(self._db, query)
+        """The query's keyword terms as searched, misspellings corrected (keywords.py). The
+        last query's are kept: retrieval and the key terms ask for them several times."""
+        searched = self._searched  # one read: another thread may replace it meanwhile
+        if searched[0] != query or not query:
+            searched = self._searched = (query, keywords.query_terms(self._db, query))
+        return searched[1]
 
     def document_frequency(self, terms: list[str]) -> dict[str, int]:
         """How many passages hold each keyword term (for the key terms' rarity weights)."""
@@ -91,7 +97,7 @@ class Index:
     def keyword_scores(self, query: str, ids: list[int]) -> dict[int, float]:
         found: dict[int, float] = {}
         for part in database.batched(ids):
-            found.update(keywords.scores_of(self._db, query, part))
+            found.update(keywords.scores_of(self._db, query, part, terms=self.query_terms(query)))
         return found
 
     def chunks_by_id(self, ids: list[int]) -> dict[int, Chunk]:

@@ -181,14 +181,16 @@ class SupportChecker:
         if not question:
             return decisions
         terms = self._key_terms(question) if self._key_terms else None
-        headings = {
-            passage: self._heading_on_question(question, group, terms)
-            for (_, passage), group in zip(pairs, candidates, strict=True)
+        listed = {  # only list items are read against their passage's heading
+            passage: group
+            for (sentence, passage), group in zip(pairs, candidates, strict=True)
+            if is_list_item(sentence)
         }
+        headings = {p: self._heading_on_question(question, g, terms) for p, g in listed.items()}
         return [
             replace(
                 self._judge_relevance(decision, question, claim, passage, terms),
-                heading_on_question=headings[passage] and is_list_item(sentence),
+                heading_on_question=is_list_item(sentence) and headings[passage],
             )
             for decision, claim, (sentence, passage) in zip(decisions, claims, pairs, strict=True)
         ]
