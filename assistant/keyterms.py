@@ -52,19 +52,25 @@ def spelled_out(acronym: str, text: str) -> list[str] | None:
         return None
     words = _WORD.findall(text.lower())
     for start, word in enumerate(words):
-        if word[0] != letters[0]:
+        if not _initial_matches(word, letters[0]):
             continue
         matched, position = [], start
         for letter in letters:
             while position < len(words) and words[position] in _SKIPPED_IN_INITIALS and matched:
                 position += 1
-            if position >= len(words) or words[position][0] != letter:
+            if position >= len(words) or not _initial_matches(words[position], letter):
                 break
             matched.append(words[position])
             position += 1
         else:
             return matched
     return None
+
+
+def _initial_matches(word: str, letter: str) -> bool:
+    """The word starts with the letter; an X also stands for "ex" (AMX: Advanced Matrix
+    Extensions)."""
+    return word[0] == letter or (letter == "x" and word.startswith("ex"))
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,15 @@ question is labelled by its set: unanswerable questions should be refused. Then:
 - **The shipped model** is then fitted on all questions and written as JSON
   (``assistant/grounding/refusal_model.json``), with the cross-validated figures inside.
 
-The decision is the pipeline's: the model declined, or no claim is supported, is always a
+The decision is the pipeline's: the model declined, no claim is supported, or the supported
+claims hold no value of the kind asked for (a "how many" answered without a number) is always a
 refusal; otherwise the logistic model refuses from its threshold up. The threshold maximises
-refusal rate minus three times the false refusal rate on the training folds (a wrong refusal of
+refusal rate minus six times the false refusal rate on the training folds (a wrong refusal of
 an answerable question costs the user more than a missed one). That weight,
-``FALSE_REFUSAL_COST``, was chosen among 2, 3, 4 and 6 on the cross-validated figures of the
-tuning runs, so the untouched check is a run on questions none of this saw.
+``FALSE_REFUSAL_COST``, and the ridge penalty ``L2`` were chosen (among 3 and 6, and 1, 10, 30
+and 100) on the repeated cross-validated figures of the tuning runs, by refusal minus three
+times false refusal summed over both; the untouched check is a run on questions none of this
+saw.
 
     .venv/bin/python scripts/fit_refusal.py RUN/report.json [RUN2/report.json ...] [--write]
 """
@@ -37,8 +40,9 @@ from assistant import REFUSAL_FEATURES as FEATURES
 from assistant import RefusalModel
 
 FOLDS = 5
-L2 = 1.0  # ridge penalty on the standardised coefficients
-FALSE_REFUSAL_COST = float(os.environ.get("FALSE_REFUSAL_COST", "3.0"))
+REPEATS = 5  # cross-validations, each with its own shuffle, averaged
+L2 = 10.0  # ridge penalty on the standardised coefficients
+FALSE_REFUSAL_COST = float(os.environ.get("FALSE_REFUSAL_COST", "6.0"))
 
 
 def load(paths: list[Path]) -> list[dict]:
@@ -57,10 +61,12 @@ def load(paths: list[Path]) -> list[dict]:
                     "id": record["id"],
                     "answerable": record["answerable"],
                     "evidence": evidence,
-                    # a hard refusal: no evidence (no passage), the model declined, no support
+                    # a hard refusal: no evidence (no passage), the model declined, no support,
+                    # or no value of the kind asked for (a "how many" without a number)
                     "hard": evidence is None
                     or evidence["declined"] > 0
-                    or evidence["supported_share"] == 0,
+                    or evidence["supported_share"] == 0
+                    or evidence["expected_answer"] == 0,
                     "keyword": _ratio(metrics.get("keyword_recall")),
                     "token": _ratio(metrics.get("token_recall")),
                 }
@@ -143,6 +149,10 @@ def figures(rows: list[dict], decisions: list[bool]) -> dict:
     return out
 
 
+def _command(path: Path) -> str | None:
+    return json.loads(path.read_text(encoding="utf-8"))["run"].get("command")
+
+
 def _mean(values):
     return round(statistics.mean(float(v) for v in values), 3) if values else None
 
@@ -167,13 +177,26 @@ def cross_validate(rows: list[dict], seed: int = 0) -> list[bool]:
     return decisions
 
 
+def repeated(rows: list[dict]) -> dict:
+    """The held-out figures averaged over ``REPEATS`` differently shuffled cross-validations (one
+    split of a few hundred questions moves a rate by a question or two)."""
+    runs = [figures(rows, cross_validate(rows, seed)) for seed in range(REPEATS)]
+    return {
+        run: {
+            name: _mean([r[run][name] for r in runs]) if values[name] is not None else None
+            for name in values
+        }
+        for run, values in runs[0].items()
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("reports", nargs="+", type=Path)
     parser.add_argument("--write", action="store_true", help=f"write {RefusalModel.DEFAULT_PATH}")
     args = parser.parse_args()
     rows = load(args.reports)
-    held_out = figures(rows, cross_validate(rows))
+    held_out = repeated(rows)
     model = fit(rows)
     in_sample = figures(rows, [refused(model, row) for row in rows])
     hard_only = figures(rows, [row["hard"] for row in rows])
@@ -183,9 +206,9 @@ def main() -> None:
         print(f"  {name:18s} {weight:+.3f}")
     header = "refusal  false-refusal  keyword-recall  token-recall"
     for title, table in (
-        (f"held out ({FOLDS}-fold cross-validation)", held_out),
+        (f"held out ({FOLDS}-fold cross-validation, mean of {REPEATS})", held_out),
         ("in sample (fitted on everything)", in_sample),
-        ("hard rules only (declined, or no supported claim)", hard_only),
+        ("hard rules only (declined, no supported claim, no value of the kind asked)", hard_only),
     ):
         print(f"\n{title}\n  {'run':28s} {header}")
         for run, values in table.items():
@@ -194,8 +217,11 @@ def main() -> None:
     if args.write:
         about = {
             "runs": [str(path) for path in args.reports],
+            # a regraded report names the recorded run it re-judged: that is what to keep
+            "made_by": [_command(path) for path in args.reports],
             "questions": len(rows),
             "folds": FOLDS,
+            "repeats": REPEATS,
             "held_out": held_out,
             "in_sample": in_sample,
         }

@@ -12,7 +12,12 @@ from assistant.grounding import (
     closest_coverage,
 )
 from assistant.grounding.support import in_answer
-from assistant.grounding.verification import makes_no_claim, quote_pointed_passage, verify
+from assistant.grounding.verification import (
+    makes_no_claim,
+    quotable,
+    quote_pointed_passage,
+    verify,
+)
 from assistant.llm import ScriptedGenerator
 from assistant.prompts import Prompts
 from assistant.retrieval import Hit
@@ -283,6 +288,52 @@ def test_a_reply_that_only_points_becomes_the_closest_shown_sentence_quoted():
     assert [(c.marker, c.verified) for c in answer.citations] == [(2, True)]
 
 
+def test_a_claim_with_an_unbacked_explanation_is_cut_back_to_its_backed_head():
+    passages = [hit(1, "CFM fine-tuned small models for Named Entity Recognition (NER) on news.")]
+    asked = "What does NER mean?"
+    reply = (
+        "NER stands for Named Entity Recognition, which is a task in natural language "
+        "processing that finds people and places in text [1]."
+    )
+    result = verify(reply, passages, CHECKER, question=asked)
+    assert result.text == "NER stands for Named Entity Recognition [1]."
+    assert result.supported_markers == {1} and result.unsupported == []
+    whole = verify(reply, passages, CHECKER, question=asked, trim=False)
+    assert not whole.supported_markers
+
+
+def test_a_head_that_adds_one_word_to_the_question_is_not_cut_out():
+    """One answer word found somewhere in a passage is weak evidence: "built by OpenAI"."""
+    passages = [hit(1, "DeepSeek R1 is a reasoning model approaching OpenAI o1 performance.")]
+    asked = "Which company built DeepSeek R1?"
+    reply = "DeepSeek R1 was built by OpenAI, a company based in Mountain View [1]."
+    assert not verify(reply, passages, CHECKER, question=asked).supported_markers
+
+
+def test_an_unbacked_paraphrase_of_a_passage_sentence_becomes_that_sentence_quoted():
+    passages = [
+        hit(1, "Mixtral 8x7B: Mistral AI showed that efficient architectures could rival GPT-3.5.")
+    ]
+    asked = "What did Mistral AI show with Mixtral 8x7B?"
+    reply = (
+        "Mistral AI showed that efficient architectures could rival GPT-3.5 while running on "
+        "one small laptop [1]."
+    )
+    answer = stream(reply, asked, passages).run()
+    assert not answer.refused
+    assert answer.text == f'Passage [1] says: "{passages[0].chunk.text}"'
+    assert [(c.marker, c.verified) for c in answer.citations] == [(1, True)]
+    far = "Mistral AI trained it on European languages in a datacentre near Paris [1]."
+    assert stream(far, asked, passages).run().refused  # nothing close enough to quote
+
+
+def test_only_a_whole_sentence_is_quoted():
+    assert quotable("Mistral AI showed that efficient architectures could rival GPT-3.5.")
+    assert not quotable("Hugging Face case study")  # a heading
+    assert not quotable("California has passed a bill focused on AI safety, mandating")  # cut off
+    assert not quotable("It was open.")  # too short to stand alone
+
+
 def test_a_reply_with_a_claim_or_no_marker_is_not_replaced():
     embedder = HashingEmbedder()
     asked = "What about TensorFlow?"
@@ -368,5 +419,12 @@ def test_the_fitted_refusal_model_refuses_from_its_threshold_up():
     assert refused.evidence["top_score"] == 0.3 and refused.draft == reply
     assert not answer(Grounding(settings, CHECKER, model=model(0.5)), PASSAGES).refused
     assert not answer(Grounding(settings, CHECKER, model=model(0.9999)), weak).refused
+    undated = stream(
+        "Google open-sourced TensorFlow as its machine learning framework [2].",
+        "In what year did Google open-source TensorFlow?",
+        PASSAGES,
+        grounding=Grounding(settings, CHECKER, model=model(0.9999)),
+    ).run()
+    assert undated.refused and undated.refusal_reason == "no-answer"  # whatever the model says
     no_model = Grounding(settings, CHECKER, model=None)
     assert no_model.mode == "rules"  # without a fitted model on disk, the hand rules

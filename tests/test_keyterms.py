@@ -51,6 +51,7 @@ def test_abbreviations_meet_their_spelled_out_form_both_ways():
         "investigation",
     ]
     assert spelled_out("EU", "every") is None
+    assert spelled_out("AMX", "Advanced Matrix Extensions") == ["advanced", "matrix", "extensions"]
     rows = ["Large language models are trained on text.", "Closed models are sold."]
     frequencies, size = frequencies_from(rows)
     asked = KeyTerms.of("What are LLMs trained on?", frequencies, size)

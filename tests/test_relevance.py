@@ -20,7 +20,11 @@ from assistant.grounding.relevance import (
         ("how much did it cost to trian GPT4?", "money"),
         ("In what year did Google open-source TensorFlow?", "year"),
         ("When did the EU AI Act enter into force?", "time"),
+        ("What does NER mean in the CFM case study?", "expansion"),
+        ("What does AMX stand for in the Intel processors?", "expansion"),
+        ("what is the full form of CMU?", "expansion"),
         ("What is OpenClaw?", None),
+        ("What does the word llama mean?", None),
         ("When powerful models are given away freely, which groups benefit?", None),
         ("Open advocates kin cheezon ke liye argue karte hain?", None),
     ],
@@ -52,6 +56,14 @@ def test_a_year_or_a_time():
     assert gives_expected_answer("Izzie is diagnosed in season 5.", when)
     assert gives_expected_answer("It happens after the accident, in March.", when)
     assert not gives_expected_answer("Izzie has melanoma which has spread.", when)
+
+
+def test_what_an_abbreviation_stands_for_needs_words_that_spell_it():
+    asked = "What does CMU stand for in the CMU AI Repository?"
+    assert not gives_expected_answer("It is the organization behind the CMU AI Repository.", asked)
+    assert gives_expected_answer("CMU is Carnegie Mellon University [1].", asked)
+    amx = "What does AMX stand for?"  # an X also stands for "ex"
+    assert gives_expected_answer("AMX stands for Advanced Matrix Extensions [1].", amx)
 
 
 def test_questions_without_a_value_form_are_not_checked():

@@ -8,7 +8,11 @@ Refusal is decided from evidence, not only from the model's wording:
 - **After it runs**, an answer is a refusal when the model says so, when not one of its
   sentences is supported by any shown passage (an answer with no evidence behind it is not shown
   as an answer), or when its supported sentences hold no value of the kind the question asks for
-  (a "how many" answered without a number).
+  (a "how many" answered without a number, a "what does NER stand for" without the words that
+  spell it). Then the fitted refusal model weighs the rest of the evidence.
+- **Before refusing for want of support**, a claim close to a passage sentence (cosine
+  ``QUOTE_FROM``) is replaced by that sentence, quoted: the model paraphrased something the
+  passage says, too loosely for the checker. The quote is checked like any answer.
 
 The checker reads a claim as an answer to the question (words echoed from the question claim
 nothing) only when retrieval is confident, the best passage at least ``confident_score``
@@ -42,6 +46,7 @@ class Verdict:
     evidence: dict[str, float] | None = None  # the refusal model's features (None: unchecked)
 
 
+QUOTE_FROM = 0.65  # similarity of an unbacked claim to a passage sentence worth quoting
 KEY_TERMS_CONFIDENT = 0.6  # a passage's share of the question's rarity-weighted key terms
 
 
@@ -99,6 +104,10 @@ class Grounding:
         verification = verify(
             text, shown, self.checker, question=question, read_as_answers=confident
         )
+        if not declined and not verification.supported_markers:
+            quoted = self._quote_closest(verification, shown, question, confident)
+            if quoted is not None:
+                text, verification = quoted
         supported = " ".join(verification.supported)
         evidence = self.evidence(question, hits, shown, declined, verification, supported)
         reason = self._refusal(question, declined, verification, supported, evidence)
@@ -112,16 +121,30 @@ class Grounding:
             evidence=evidence,
         )
 
+    def _quote_closest(self, verification, shown, question, confident):
+        """No claim is backed, but one is close to a passage sentence: that sentence, quoted.
+
+        The small model often says the right thing in words of its own that the checker cannot
+        match closely enough. The passage sentence it paraphrased is then the answer, labelled as
+        a quote, and it is checked like any answer (it must still be about the question).
+        """
+        closest = verification.closest
+        if closest is None or closest.similarity < QUOTE_FROM:
+            return None
+        text = f'Passage [{closest.number}] says: "{closest.sentence}"'
+        quoted = verify(text, shown, self.checker, question=question, read_as_answers=confident)
+        return (text, quoted) if quoted.supported_markers else None
+
     def _refusal(self, question, declined, verification, supported, evidence):
         if declined:
             return RefusalReason.MODEL
         if self.settings.refuse_unsupported and not verification.supported_markers:
             return RefusalReason.UNSUPPORTED
+        checks = self.mode != "off" and self.settings.check_relevance
+        if checks and not evidence["expected_answer"]:
+            return RefusalReason.NO_ANSWER
         if self.mode == "fitted" and self.model is not None and self.model.refuses(evidence):
             return RefusalReason.WEAK_EVIDENCE
-        rules = self.mode == "rules" and self.settings.check_relevance
-        if rules and not gives_expected_answer(supported, question):
-            return RefusalReason.NO_ANSWER
         return None
 
     def evidence(self, question, hits, shown, declined, verification, supported) -> dict:

@@ -11,7 +11,8 @@ forms, without a second model call:
   identifiers are checked (all capitals, or letters mixed with digits): ordinary words have
   synonyms, misspellings and inflections ("European" for "EU"), identifiers do not.
 - **The kind of answer asked for.** "When" and "what year" want a time, "how many" and "what
-  percentage" a number, "how much money" an amount. An answer whose supported sentences hold no
+  percentage" a number, "how much money" an amount, "what does NER stand for" the words whose
+  initials spell it. An answer whose supported sentences hold no
   such value beyond what the question already says ("How many GPUs were used to train LLaMA 3?"
   "3. Hardware Efficiency") does not answer it. Questions of other forms are not checked.
 
@@ -51,6 +52,13 @@ _ASKS_NUMBER = re.compile(
     re.IGNORECASE,
 )
 
+# "What does NER mean?", "What does AMX stand for in ...?", "What is the full form of CMU?"
+_ASKS_EXPANSION = re.compile(
+    r"\b(?i:what (?:does|do|did|is|was) (?:the )?(?:(?:acronym|abbreviation) )?)"
+    r"(?P<acronym>[A-Z][A-Za-z]*[A-Z]s?) (?i:stand for|mean|short for)\b"
+    r"|\b(?i:what is the full (?:form|name) of )(?P<named>[A-Z][A-Za-z]*[A-Z]s?)\b",
+)
+
 _MONEY = re.compile(
     r"[$€£¥₹]|\b(?:dollars?|euros?|pounds?|usd|eur|yen|rupees?|crores?|lakhs?)\b", re.IGNORECASE
 )
@@ -72,7 +80,10 @@ _TIME_WORDS = re.compile(
 
 
 def expected_answer(question: str) -> str | None:
-    """'money', 'year', 'time', 'number', or None when the question's form asks for no value."""
+    """'expansion', 'money', 'year', 'time', 'number', or None when the question's form asks
+    for no such value."""
+    if _ASKS_EXPANSION.search(question):
+        return "expansion"
     for kind, pattern in (
         ("money", _ASKS_MONEY),
         ("year", _ASKS_YEAR),
@@ -89,6 +100,10 @@ def gives_expected_answer(answer: str, question: str) -> bool:
     kind = expected_answer(question)
     if kind is None:
         return True
+    if kind == "expansion":  # the words whose initials spell it: "Named Entity Recognition"
+        found = _ASKS_EXPANSION.search(question)
+        acronym = (found["acronym"] or found["named"]).removesuffix("s")
+        return spelled_out(acronym, strip_markers(answer)) is not None
     text = without_list_numbers(strip_markers(answer))  # "3. Hardware Efficiency" holds no 3
     asked = {word.lower() for word in surface_tokens(question)}
     new_words = [w.lower() for w in surface_tokens(text) if w.lower() not in asked]

@@ -11,6 +11,8 @@ After the answer has streamed, each sentence is checked with the SupportChecker
   result in account suspension." after "Providers enforce their rules through terms of
   service.") is kept when the same passage supports an on-question sentence of the answer: it
   continues that answer from the same evidence (a list item, a consequence, a detail);
+- a sentence no shown passage supports is first cut back to its longest leading clause that one
+  does ("NER stands for Named Entity Recognition, which is a task in ..." keeps its head);
 - a sentence no shown passage supports (or one backed but not about the question) is listed as
   unsupported: flagged in the CLI, the JSON and the UI, and taken out of the answer's text when
   other sentences are supported, so what reads as the answer is only what the passages back;
@@ -52,6 +54,16 @@ class Verification:
     supported: list[str] = field(default_factory=list)  # sentences a shown passage supports
     backed: int = 0  # claims some passage backs, on the question or not
     relevance: float | None = None  # the best claim's relevance to the question (None: unknown)
+    closest: Closest | None = None  # the passage sentence most like any claim
+
+
+@dataclass(frozen=True)
+class Closest:
+    """The shown passage sentence most similar to one of the answer's claims."""
+
+    similarity: float
+    number: int  # the passage's marker
+    sentence: str
 
 
 # "This is explained in passage [4].", "The principles that guide it are outlined in the passage."
@@ -97,12 +109,29 @@ def verify(
     question: str | None = None,
     read_as_answers: bool = True,
     drop_unsupported: bool = True,
+    trim: bool = True,
 ) -> Verification:
-    """Check each claim of ``text`` against ``question`` (see ``SupportChecker.check_many``)."""
+    """Check each claim of ``text`` against ``question`` (see ``SupportChecker.check_many``);
+    with ``trim``, a claim no passage supports is first cut back to its longest leading clause
+    that one does (``_backed_heads``)."""
     sentences = split_answer_sentences(text)
     claims = [s for s in sentences if not makes_no_claim(s) and not model_declined(s)]
     pairs = [(claim, hit.chunk.text) for claim in claims for hit in passages]
     decided = checker.check_many(pairs, question=question, read_as_answers=read_as_answers)
+    if trim:
+        heads = _backed_heads(claims, decided, passages, checker, question, read_as_answers)
+        if heads:
+            for claim, head in heads.items():
+                text = text.replace(claim, head, 1)
+            return verify(
+                text,
+                passages,
+                checker,
+                question=question,
+                read_as_answers=read_as_answers,
+                drop_unsupported=drop_unsupported,
+                trim=False,
+            )
     width = len(passages)
     per_claim = [decided[i * width : (i + 1) * width] for i in range(len(claims))]
     read = in_answer([(i % width, decision) for i, decision in enumerate(decided)])
@@ -112,6 +141,15 @@ def verify(
         for decisions in per_claim
     )
     relevances = [d.relevance for d in decided if d.relevance is not None]
+    closest = max(
+        (
+            Closest(d.similarity, i % width + 1, d.best_sentence)
+            for i, d in enumerate(decided)
+            if quotable(d.best_sentence)
+        ),
+        key=lambda c: c.similarity,
+        default=None,
+    )
 
     rewritten, supported_markers, unsupported, supported = text, set(), [], []
     seen: set[str] = set()
@@ -148,7 +186,65 @@ def verify(
         supported,
         backed=backed,
         relevance=max(relevances) if relevances else None,
+        closest=closest,
     )
+
+
+_WHOLE_SENTENCE_END = re.compile(r"[.!?\u0964][\"'\u201d\u2019)\]]*$")
+QUOTED_WORDS = 6  # the fewest words of a passage sentence quoted as the answer
+
+
+def quotable(sentence: str) -> bool:
+    """A passage sentence that can be quoted as an answer: it ends with its full stop (not a
+    heading, a table row or a sentence the chunk cut off) and has six words or more."""
+    sentence = sentence.strip()
+    return bool(_WHOLE_SENTENCE_END.search(sentence)) and len(sentence.split()) >= QUOTED_WORDS
+
+
+# Where a sentence's head clause may end: before ", which ...", "; ...", " (...", " - ...".
+_CLAUSE_BREAK = re.compile(r"\s*(?:[,;]\s|\s\(|\s[-\u2013\u2014]\s)")
+HEAD_WORDS = 3  # content words a head clause needs to be a claim of its own
+HEAD_NEW_WORDS = 2  # of them, words the question does not have
+
+
+def _backed_heads(claims, decided, passages, checker, question, read_as_answers) -> dict:
+    """For each claim no passage supports, its longest leading clause that one does.
+
+    The small model often states the answer and then adds an explanation of its own: "NER
+    stands for Named Entity Recognition, which is a task in natural language processing that
+    ...". The explanation is not in the passage, so the sentence is not supported, and the
+    answer it starts with was lost. The head "NER stands for Named Entity Recognition." is
+    checked like any claim and, when a passage supports it, replaces the sentence.
+    """
+    width = len(passages)
+    asked = claim_words(question) if question else set()
+    options: list[tuple[str, str]] = []  # (claim, head), each claim's longest head first
+    for i, claim in enumerate(claims):
+        if any(d.supported for d in decided[i * width : (i + 1) * width]):
+            continue
+        plain = remove_markers(claim).rstrip()
+        cuts = reversed([m.start() for m in _CLAUSE_BREAK.finditer(plain)])
+        heads = (plain[:cut].rstrip() for cut in cuts)
+        options += [(claim, head) for head in heads if _could_be_head(head, asked)]
+    if not options:
+        return {}
+    tried = [(head, hit.chunk.text) for _, head in options for hit in passages]
+    verdicts = checker.check_many(tried, question=question, read_as_answers=read_as_answers)
+    chosen: dict[str, str] = {}
+    for k, (claim, head) in enumerate(options):
+        backing = [n for n, d in enumerate(verdicts[k * width : (k + 1) * width], 1) if d.supported]
+        if backing and claim not in chosen:
+            chosen[claim] = f"{head.rstrip('.')} [{backing[0]}]."
+    return chosen
+
+
+def _could_be_head(clause: str, asked: set[str]) -> bool:
+    """A leading clause that can stand as a claim: enough content words, two of them not the
+    question's ("DeepSeek R1 was built by OpenAI" adds one word to its question, and one word
+    found somewhere in a passage is weak evidence), and no quotation left open."""
+    words = claim_words(clause)
+    open_quote = clause.count('"') % 2 or clause.count("\u201c") > clause.count("\u201d")
+    return len(words) >= HEAD_WORDS and len(words - asked) >= HEAD_NEW_WORDS and not open_quote
 
 
 def quote_pointed_passage(
