@@ -201,8 +201,14 @@ def quotable(sentence: str) -> bool:
     return bool(_WHOLE_SENTENCE_END.search(sentence)) and len(sentence.split()) >= QUOTED_WORDS
 
 
-# Where a sentence's head clause may end: before ", which ...", "; ...", " (...", " - ...".
-_CLAUSE_BREAK = re.compile(r"\s*(?:[,;]\s|\s\(|\s[-\u2013\u2014]\s)")
+# Where a sentence's head clause may end: before "; ...", " (...", " - ..." and a comma that
+# opens a clause or an apposition (", which ...", ", a technology that ...", ", leading to ..."),
+# not the comma of a series ("to explore, mine, and sell").
+_CLAUSE_BREAK = re.compile(
+    r"\s*(?:;\s|\s\(|\s[-\u2013\u2014]\s|,\s(?=(?:which|who|whom|whose|where|while|whereas"
+    r"|although|though|but|because|as|since|so|a|an|the|this|that|these|its|their|\w+ing)\b))",
+    re.IGNORECASE,
+)
 HEAD_WORDS = 3  # content words a head clause needs to be a claim of its own
 HEAD_NEW_WORDS = 2  # of them, words the question does not have
 
@@ -220,8 +226,8 @@ def _backed_heads(claims, decided, passages, checker, question, read_as_answers)
     asked = claim_words(question) if question else set()
     options: list[tuple[str, str]] = []  # (claim, head), each claim's longest head first
     for i, claim in enumerate(claims):
-        if any(d.supported for d in decided[i * width : (i + 1) * width]):
-            continue
+        if any(d.backed or d.supported for d in decided[i * width : (i + 1) * width]):
+            continue  # backed, if only as the continuation of an answer: it stays whole
         plain = remove_markers(claim).rstrip()
         cuts = reversed([m.start() for m in _CLAUSE_BREAK.finditer(plain)])
         heads = (plain[:cut].rstrip() for cut in cuts)
