@@ -105,7 +105,8 @@ CHUNK_SENTENCE_END = re.compile(r"(?<=[.!?\u0964])[\"'\u201d\u2019)\]]*\s+")
 # The support checker: also breaks at every line break and after the double danda.
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?\u0964\u0965])[\"'\u201d\u2019)\]]*\s+|\s*\n\s*")
 _CHECKER_ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "etc.", "approx.", "mr.", "ms.", "dr.", "u.s.")
-_CHECKER_ABBREVIATIONS += ("no.",)
+_CHECKER_ABBREVIATIONS += ("no.", "mrs.", "st.", "mt.", "sgt.", "lt.", "capt.", "gen.", "col.")
+_CHECKER_ABBREVIATIONS += ("jr.", "sr.", "prof.")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -115,15 +116,18 @@ def split_sentences(text: str) -> list[str]:
         piece = piece.strip()
         if not piece:
             continue
-        if pieces and _ends_without_sentence(pieces[-1]):
+        if pieces and _ends_without_sentence(pieces[-1], piece):
             pieces[-1] = f"{pieces[-1]} {piece}"
         else:
             pieces.append(piece)
     return pieces
 
 
-def _ends_without_sentence(piece: str) -> bool:
-    """A full stop that ends an abbreviation ("e.g.") or a list number ("4.") ends no sentence."""
+def _ends_without_sentence(piece: str, following: str) -> bool:
+    """A full stop that ends an abbreviation ("e.g.") or a list number ("4.") ends no sentence,
+    nor does one followed by a lower-case word ("1250 A.D. and 1500")."""
+    if piece.endswith(".") and following[0].islower():
+        return True
     last = piece.rsplit(None, 1)[-1].lower()
     return last in _CHECKER_ABBREVIATIONS or bool(re.fullmatch(r"\(?\d{1,2}\.", last))
 
