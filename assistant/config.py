@@ -106,8 +106,9 @@ class GroundingSettings(BaseSettings):
     )
     check_relevance: bool = Field(
         True,
-        description="Refuse a question naming an identifier no passage mentions, and an answer "
-        "without the kind of value the question asks for (a year, a number, an amount).",
+        description="Refuse an answer without the kind of value the question asks for (a year, "
+        "a number, an amount, what an abbreviation stands for) and, with refusal 'rules', a "
+        "question naming an identifier no passage mentions.",
     )
     refusal: Literal["fitted", "rules", "off"] = Field(
         "fitted",
