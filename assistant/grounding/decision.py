@@ -110,7 +110,7 @@ class Grounding:
                 text, verification = quoted
         supported = " ".join(verification.supported)
         evidence = self.evidence(question, hits, shown, declined, verification, supported)
-        reason = self._refusal(question, declined, verification, supported, evidence)
+        reason = self._refusal(declined, verification, evidence)
         if reason is not None:
             return Verdict(text, reason, evidence=evidence)
         return Verdict(
@@ -135,7 +135,7 @@ class Grounding:
         quoted = verify(text, shown, self.checker, question=question, read_as_answers=confident)
         return (text, quoted) if quoted.supported_markers else None
 
-    def _refusal(self, question, declined, verification, supported, evidence):
+    def _refusal(self, declined, verification, evidence):
         if declined:
             return RefusalReason.MODEL
         if self.settings.refuse_unsupported and not verification.supported_markers:
