@@ -359,7 +359,8 @@ def topic_words(text: str) -> list[str]:
 
 _SURFACE_TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d+(?:[.,]\d+)*")
 _ALNUM_PIECE = re.compile(r"[^\W\d_]+|\d+")
-_STANDALONE_NUMBER = re.compile(r"(?<![^\W_])\d+(?:[.,]\d+)*")  # not the digits of "A100"
+# Not the digits of a name: "A100", "GPT-3.5".
+_STANDALONE_NUMBER = re.compile(r"(?<![^\W_])(?<![^\W\d_]-)(?<!\d[.,])\d+(?:[.,]\d+)*")
 _LIST_NUMBER = re.compile(r"(?m)^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+")
 
 
@@ -374,7 +375,7 @@ def alnum_pieces(text: str) -> set[str]:
 
 
 def standalone_numbers(text: str) -> list[str]:
-    """Numbers that are not the digits of a name ("A100" has none)."""
+    """Numbers that are not the digits of a name ("A100" and "GPT-3.5" have none)."""
     return _STANDALONE_NUMBER.findall(text)
 
 

@@ -23,6 +23,10 @@ from assistant.grounding.relevance import (
         ("What does NER mean in the CFM case study?", "expansion"),
         ("What does AMX stand for in the Intel processors?", "expansion"),
         ("what is the full form of CMU?", "expansion"),
+        ("What was the name of the harmful model that Hugging Face took down?", "name"),
+        ("Which AI image generators are named as defendants in the lawsuits?", "name"),
+        ("What is the library that came out of the Intel partnership called?", "name"),
+        ("Why was the eastern roman empire called the byzantine empire?", None),
         ("What is OpenClaw?", None),
         ("What does the word llama mean?", None),
         ("When powerful models are given away freely, which groups benefit?", None),
@@ -56,6 +60,19 @@ def test_a_year_or_a_time():
     assert gives_expected_answer("Izzie is diagnosed in season 5.", when)
     assert gives_expected_answer("It happens after the accident, in March.", when)
     assert not gives_expected_answer("Izzie has melanoma which has spread.", when)
+    founded = "When was Mistral AI founded?"  # a version number is not a year
+    assert not gives_expected_answer("It showed it could rival GPT-3.5 [2].", founded)
+    assert not gives_expected_answer("It is 3.5 times faster.", founded)
+
+
+def test_a_name_needs_a_capitalised_word_the_question_does_not_hold():
+    asked = "What was the name of the harmful model that Hugging Face took down?"
+    assert not gives_expected_answer("The model Hugging Face took down was uploaded [1].", asked)
+    assert not gives_expected_answer('Passage [1] says: "Removed by Hugging Face."', asked)
+    assert not gives_expected_answer("- Harmful models are taken down.\n- Often.", asked)
+    assert gives_expected_answer("It was GPT-4chan [1].", asked)
+    library = "What is the Hugging Face library that came out of the Intel partnership called?"
+    assert gives_expected_answer("The library is called Optimum Intel [1].", library)
 
 
 def test_what_an_abbreviation_stands_for_needs_words_that_spell_it():

@@ -12,7 +12,8 @@ forms, without a second model call:
   synonyms, misspellings and inflections ("European" for "EU"), identifiers do not.
 - **The kind of answer asked for.** "When" and "what year" want a time, "how many" and "what
   percentage" a number, "how much money" an amount, "what does NER stand for" the words whose
-  initials spell it. An answer whose supported sentences hold no
+  initials spell it, "what was the name of" and "which ... are named" a name (a capitalised
+  word the question does not hold). An answer whose supported sentences hold no
   such value beyond what the question already says ("How many GPUs were used to train LLaMA 3?"
   "3. Hardware Efficiency") does not answer it. Questions of other forms are not checked.
 
@@ -51,6 +52,16 @@ _ASKS_NUMBER = re.compile(
     r"|\bwhat (?:percentage|percent|number|score|share|fraction|size|sizes)\b",
     re.IGNORECASE,
 )
+# "What was the name of the model ...?", "Which image generators are named as defendants?",
+# "What is the library called?": a name, not a description ("a model uploaded by a contributor").
+_ASKS_NAME = re.compile(
+    r"\bwhat (?:is|was|are|were) the names? of\b"
+    r"|\bwhich\b[^?]*\b(?:named|called)\b"
+    r"|^\W*what\b[^?]*\bcalled\W*$",
+    re.IGNORECASE,
+)
+# A word that opens a sentence, a quotation or a list item is capitalised whatever it is.
+_OPENS = re.compile(r"""(?m)(?:^|[.!?:;]\s+|["“‘(]|^\s*[-*\u2022]\s+)\Z""")
 
 # "What does NER mean?", "What does AMX stand for in ...?", "What is the full form of CMU?"
 _ASKS_EXPANSION = re.compile(
@@ -80,11 +91,12 @@ _TIME_WORDS = re.compile(
 
 
 def expected_answer(question: str) -> str | None:
-    """'expansion', 'money', 'year', 'time', 'number', or None when the question's form asks
-    for no such value."""
+    """'expansion', 'money', 'year', 'time', 'number', 'name', or None when the question's form
+    asks for no such value."""
     if _ASKS_EXPANSION.search(question):
         return "expansion"
     for kind, pattern in (
+        ("name", _ASKS_NAME),
         ("money", _ASKS_MONEY),
         ("year", _ASKS_YEAR),
         ("time", _ASKS_TIME),
@@ -105,6 +117,8 @@ def gives_expected_answer(answer: str, question: str) -> bool:
         acronym = (found["acronym"] or found["named"]).removesuffix("s")
         return spelled_out(acronym, strip_markers(answer)) is not None
     text = without_list_numbers(strip_markers(answer))  # "3. Hardware Efficiency" holds no 3
+    if kind == "name":
+        return bool(new_names(text, question))
     asked = {word.lower() for word in surface_tokens(question)}
     new_words = [w.lower() for w in surface_tokens(text) if w.lower() not in asked]
     asked_numbers = set(standalone_numbers(question))
@@ -114,11 +128,24 @@ def gives_expected_answer(answer: str, question: str) -> bool:
         return counted and bool(_MONEY.search(text))
     if kind == "number":
         return counted
-    dated = any(len(n) in (3, 4) for n in new_numbers) or any(w in _MONTHS for w in new_words)
+    dated = any(len(n) in (3, 4) and n.isdigit() for n in new_numbers)  # not "3.5"
+    dated = dated or any(word in _MONTHS for word in new_words)
     dated = dated or bool(re.search(r"\b\d{2,4}s\b|\bcentury\b", text, re.IGNORECASE))
     if kind == "time":
         return dated or bool(_TIME_WORDS.search(text))
     return dated
+
+
+def new_names(text: str, question: str) -> list[str]:
+    """Names in the text that the question does not hold: capitalised words that do not open a
+    sentence, a quotation or a list item ("Optimum" for "What is the library called?")."""
+    asked = alnum_pieces(question.lower())
+    names = [
+        found[0]
+        for found in re.finditer(r"[^\W\d_][\w'’-]*", text)
+        if any(ch.isupper() for ch in found[0]) and not _OPENS.search(text[: found.start()])
+    ]
+    return [name for name in names if not alnum_pieces(name.lower()) <= asked]
 
 
 def identifiers(question: str) -> list[str]:
