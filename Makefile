@@ -8,11 +8,31 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
+# llama-cpp-python ships as source only, and llama.cpp compiles for the building machine's own
+# CPU by default (-march=native): a wheel built and cached on a machine with AVX-512 dies with
+# "Illegal instruction" on one without. It is built once, for any x86-64 CPU with AVX2 (no
+# AVX-512), into a folder named for its version and flags, and installed from that file before
+# the project, so no wheel from pip's cache or a local package index takes its place.
+LLAMA_VERSION := 0.3.36
+ARCH := $(shell uname -m)
+ifeq ($(ARCH),x86_64)
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+LLAMA_FLAVOUR := x86-64-v3
+else
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF
+LLAMA_FLAVOUR := $(ARCH)-generic
+endif
+LLAMA_WHEELS := $(HOME)/.cache/local-assistant/wheels/llama-cpp-python-$(LLAMA_VERSION)-$(LLAMA_FLAVOUR)
+
 # torch is installed first and pinned (constraints.txt): an unpinned torch pulls GBs of CUDA.
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -c constraints.txt torch==2.13.0
+	ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || \
+		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) wheel --quiet --no-deps --no-cache-dir \
+		--no-binary llama-cpp-python -w $(LLAMA_WHEELS) llama-cpp-python==$(LLAMA_VERSION)
+	$(PIP) install --quiet --force-reinstall --no-deps $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
 	$(PIP) install --quiet -c constraints.txt -e ".[model,dev]"
 	touch $(STAMP)
 
