@@ -155,6 +155,11 @@ class GenerationSettings(BaseSettings):
     prompts_dir: Path = Field(
         PROJECT_ROOT / "prompts", description="Folder of prompt templates (text files)."
     )
+    answer_examples: Path | None = Field(
+        None,
+        description="A JSON file of worked answers shown to the model before each question "
+        "(few-shot); empty: none. evaluation/variants/answer_examples.json is the measured set.",
+    )
     n_ctx: int = Field(2048, ge=512, description="Model context window in tokens.")
     n_threads: int = Field(2, ge=1, description="CPU threads for the model.")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")

@@ -35,7 +35,8 @@ class Assistant:
         generator_loader: Callable[[], Generator] | None = None,
     ) -> None:
         self.settings = settings
-        self.prompts = Prompts(settings.generation.prompts_dir)
+        generation = settings.generation
+        self.prompts = Prompts(generation.prompts_dir, examples=generation.answer_examples)
         self._embedder = embedder
         self._generator = generator
         self._generator_loader = generator_loader or (lambda: load_generator(settings.generation))

@@ -17,7 +17,11 @@ from the model's view too, so questions about such text are answered from the re
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from assistant.errors import AssistantError
@@ -62,28 +66,83 @@ def _is_command(text: str) -> bool:
     return bool(_COMMANDS.search(" ".join(text.split())))  # a line break is just a space
 
 
-class Prompts:
-    """Prompt templates loaded by name from the prompts folder."""
+@dataclass(frozen=True)
+class Example:
+    """A worked answer shown to the model as an earlier turn: passages, question, answer."""
 
-    def __init__(self, folder: Path) -> None:
+    passages: tuple[str, ...]
+    question: str
+    answer: str
+
+    @property
+    def sources(self) -> list[tuple[str, str]]:
+        """(label, text) per passage, labelled by its first line as a chunk by its heading."""
+        return [(text.split("\n", 1)[0], text) for text in self.passages]
+
+
+class Prompts:
+    """Prompt templates loaded by name from the prompts folder, and optional worked examples."""
+
+    def __init__(self, folder: Path, *, examples: Path | None = None) -> None:
         self.folder = folder
+        self.examples_file = examples
 
     def __getitem__(self, name: str) -> str:
         return (self.folder / f"{name}.txt").read_text(encoding="utf-8").strip()
 
+    @cached_property
+    def examples(self) -> tuple[Example, ...]:
+        """Worked answers shown to the model as earlier turns (``ASSISTANT_ANSWER_EXAMPLES``).
 
-def build_messages(question: str, hits: list[Hit], prompts: Prompts) -> Messages:
-    passages = "\n\n".join(
-        prompts["passage"].format(
-            number=n, source=hit.chunk.label(), text=neutralize(hit.chunk.text).strip()
-        )
-        for n, hit in enumerate(hits, start=1)
+        A JSON list of {"passages": [...], "question": ..., "answer": ...}. They are the same in
+        every prompt, so llama.cpp keeps them evaluated from one question to the next. Off by
+        default: with the default 1.5B model, four examples made answers shorter and less
+        complete on the shipped set (evaluation/README.md, issue 10, fifth pass).
+        """
+        if self.examples_file is None:
+            return ()
+        path = self.examples_file
+        try:
+            entries = json.loads(path.read_text(encoding="utf-8"))
+            return tuple(
+                Example(tuple(entry["passages"]), entry["question"], entry["answer"])
+                for entry in entries
+            )
+        except OSError as error:
+            raise AssistantError(
+                f"Cannot read the answer examples {path} ({error.strerror}). Check "
+                "ASSISTANT_ANSWER_EXAMPLES, or unset it to answer without examples."
+            ) from None
+        except (ValueError, KeyError, TypeError) as error:
+            raise AssistantError(
+                f"{path} is not a list of examples with passages, question and answer "
+                f"({error}). Fix the file, or unset ASSISTANT_ANSWER_EXAMPLES."
+            ) from None
+
+
+def build_messages(
+    question: str, hits: list[Hit], prompts: Prompts, *, examples: bool = True
+) -> Messages:
+    """System prompt, the worked examples as earlier turns (unless ``examples`` is False), and
+    the question with its numbered passages."""
+    messages: Messages = [{"role": "system", "content": prompts["answer_system"]}]
+    for example in prompts.examples if examples else ():
+        messages += [
+            {"role": "user", "content": _question_turn(example.question, example.sources, prompts)},
+            {"role": "assistant", "content": example.answer},
+        ]
+    sources = [(hit.chunk.label(), neutralize(hit.chunk.text).strip()) for hit in hits]
+    messages.append({"role": "user", "content": _question_turn(question, sources, prompts)})
+    return messages
+
+
+def _question_turn(question: str, passages: Sequence[tuple[str, str]], prompts: Prompts) -> str:
+    """The user turn: numbered (source label, text) passages, then the question."""
+    numbered = "\n\n".join(
+        prompts["passage"].format(number=n, source=source, text=text)
+        for n, (source, text) in enumerate(passages, start=1)
     )
-    user = prompts["answer_user"].format(passages=passages, question=question.strip())
-    return [
-        {"role": "system", "content": prompts["answer_system"]},
-        {"role": "user", "content": user},
-    ]
+    return prompts["answer_user"].format(passages=numbered, question=question.strip())
 
 
 def fit_passages(
@@ -91,16 +150,18 @@ def fit_passages(
 ) -> tuple[list[Hit], Messages, int]:
     """The leading hits whose prompt fits the context window with room for the answer.
 
-    Adding a passage never shortens the prompt, so when all hits fit, one count settles it (a
-    model server counts over HTTP: one call instead of one per passage).
+    Passages come before the worked examples: when all hits do not fit with the examples, the
+    examples go first. Adding a passage never shortens the prompt, so when all hits fit, one
+    count settles it (a model server counts over HTTP: one call instead of one per passage).
     """
     budget = generator.n_ctx - max_tokens - CONTEXT_MARGIN
-    everything = build_messages(question, hits, prompts)
-    size = generator.prompt_tokens(everything)
-    if size <= budget:
-        return list(hits), everything, size
+    for examples in (True, False) if prompts.examples else (False,):
+        everything = build_messages(question, hits, prompts, examples=examples)
+        size = generator.prompt_tokens(everything)
+        if size <= budget:
+            return list(hits), everything, size
     shown: list[Hit] = []
-    messages = build_messages(question, shown, prompts)
+    messages = build_messages(question, shown, prompts, examples=False)
     size = generator.prompt_tokens(messages)
     if size > budget:
         raise AssistantError(
@@ -109,7 +170,7 @@ def fit_passages(
             f"the answer, which leaves {budget}. Shorten the question (or raise ASSISTANT_N_CTX)."
         )
     for hit in hits:
-        candidate = build_messages(question, [*shown, hit], prompts)
+        candidate = build_messages(question, [*shown, hit], prompts, examples=False)
         candidate_size = generator.prompt_tokens(candidate)
         if candidate_size > budget:
             break
