@@ -9,20 +9,22 @@ STAMP := $(VENV)/.installed
 install: $(STAMP)
 
 # llama-cpp-python ships as source only, and llama.cpp compiles for the building machine's own
-# CPU by default (-march=native): a wheel built and cached on a machine with AVX-512 dies with
-# "Illegal instruction" on one without. It is built once, for any x86-64 CPU with AVX2 (no
-# AVX-512), into a folder named for its version and flags, and installed from that file before
-# the project, so no wheel from pip's cache or a local package index takes its place.
+# CPU (-march=native): fast (AVX-512 halves the time to first token where the CPU has it), but a
+# wheel built on one machine dies with "Illegal instruction" on a CPU without those instructions.
+# So the wheel is built here, once per CPU: it is kept in a folder named for the llama.cpp version
+# and a digest of this CPU's instruction-set flags, and installed from that file before the
+# project, so no wheel from pip's cache or a local package index (built for another CPU) takes
+# its place. Without /proc/cpuinfo the build is portable (no -march=native).
 LLAMA_VERSION := 0.3.36
-ARCH := $(shell uname -m)
-ifeq ($(ARCH),x86_64)
-LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
-LLAMA_FLAVOUR := x86-64-v3
+CPU_FLAGS := $(shell grep -m1 -E '^(flags|Features)' /proc/cpuinfo 2>/dev/null)
+ifneq ($(strip $(CPU_FLAGS)),)
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=ON
+LLAMA_FLAVOUR := native-$(shell grep -m1 -E '^(flags|Features)' /proc/cpuinfo | sha256sum | cut -c1-12)
 else
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF
-LLAMA_FLAVOUR := $(ARCH)-generic
+LLAMA_FLAVOUR := portable
 endif
-LLAMA_WHEELS := $(HOME)/.cache/local-assistant/wheels/llama-cpp-python-$(LLAMA_VERSION)-$(LLAMA_FLAVOUR)
+LLAMA_WHEELS := $(HOME)/.cache/local-assistant/wheels/llama-cpp-python-$(LLAMA_VERSION)-$(shell uname -m)-$(LLAMA_FLAVOUR)
 
 # torch is installed first and pinned (constraints.txt): an unpinned torch pulls GBs of CUDA.
 $(STAMP): pyproject.toml constraints.txt Makefile
