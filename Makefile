@@ -19,7 +19,7 @@ LLAMA_VERSION := 0.3.36
 CPU_FLAGS := $(shell grep -m1 -E '^(flags|Features)' /proc/cpuinfo 2>/dev/null)
 ifneq ($(strip $(CPU_FLAGS)),)
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=ON
-LLAMA_FLAVOUR := native-$(shell grep -m1 -E '^(flags|Features)' /proc/cpuinfo | sha256sum | cut -c1-12)
+LLAMA_FLAVOUR := native-$(shell echo '$(CPU_FLAGS)' | sha256sum | cut -c1-12)
 else
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF
 LLAMA_FLAVOUR := portable
