@@ -31,17 +31,22 @@ _LEADING = re.compile(r"^([ \t]*(?:[-*\u2022][ \t]+)?)((?:\[\d{1,2}\][ \t]*)+)(\
 _POINTER = re.compile(
     r",?[ \t]+(?:which is|as (?:mentioned|stated|shown|described|quoted|given) in"
     r"|(?:which is |as )?(?:found|quoted|mentioned|stated|given|shown) in"
-    r"|(?:taken )?from|according to)"
+    r"|(?:taken )?from|according to|in(?=[ \t]+(?:the[ \t]+)?passages?\b))"
     r"(?:[ \t]+(?:the[ \t]+)?passages?)?[ \t]*(?=\[\d{1,2}\][ \t]*[.!?]?[ \t]*(?:$|\n))",
     re.M,
 )
 
 
 # The prompt's instructions or a bare "Answer:" copied as a label: "One sentence for a simple
-# fact: Air-to-air photography is ...", "The answer is: ...".
+# fact: Air-to-air photography is ...", "The answer is: ...", "Why: ...", "How: ...".
 _LABEL = re.compile(
     r"^([ \t]*(?:[-*\u2022][ \t]+)?)(?:(?:one|two|three|four) sentences?(?: for [^:\n]{1,40})?"
-    r"|(?:the )?(?:short |final )?answer(?: is)?)[ \t]*:[ \t]*(?=\S)",
+    r"|(?:the )?(?:short |final )?answer(?: is)?|why|how|reason|explanation)[ \t]*:[ \t]*(?=\S)",
+    re.M | re.IGNORECASE,
+)
+# A line that only lists sources: "Passages: [1][3]", "Sources: [2], [4]".
+_SOURCES_LINE = re.compile(
+    r"^[ \t]*(?:sources?|passages?|references?|citations?)[ \t]*:[ \t]*(?:\[\d{1,2}\][ \t,]*)+$",
     re.M | re.IGNORECASE,
 )
 # "This is evident from the passage [3], which states that X", "The passage also mentions
@@ -64,7 +69,7 @@ _MARKER_LINE = re.compile(r"(\S)([.!?]?)[ \t]*\n[ \t]*((?:\[\d{1,2}\][ \t]*)+)[ 
 def tidy_markers(text: str) -> str:
     """Markers moved where they belong: a line's leading "[1]" goes to its end, and a dangling
     "which is found in passage [1]" becomes just "[1]". An instruction or "Answer:" the model
-    copied as a label in front of a line is taken off, and so is a sentence's report of where
+    copied as a label in front of a line is taken off, a line that only lists sources goes, and so is a sentence's report of where
     it comes from ("The passage [2] states that ..."): the sentence then has no marker, and
     verification gives it the passage that backs it."""
 
@@ -74,7 +79,7 @@ def tidy_markers(text: str) -> str:
         stop = body[-1] if body[-1] in ".!?" else ""
         return f"{bullet}{body[: len(body) - len(stop)].rstrip()} {markers.strip()}{stop}"
 
-    text = _LABEL.sub(r"\1", text)
+    text = _SOURCES_LINE.sub("", _LABEL.sub(r"\1", text))
     text = _REPORTED.sub(lambda m: m.group(1) + m.group(2).upper(), text)
     text = re.sub(r"\](?:[ \t]*,[ \t]*|[ \t]+and[ \t]+)\[", "][", text)  # "[2], [3]"
     text = _MARKER_LINE.sub(r"\1 \3\2", text)  # "...corporations.\n[1]" -> "corporations [1]."

@@ -74,6 +74,9 @@ def test_markers_are_moved_to_the_end_of_what_they_cite():
     assert tidy_markers("Plain [1]. Text [2].") == "Plain [1]. Text [2]."
     assert tidy_markers("Two sources. [2], [3]") == "Two sources. [2][3]"
     assert tidy_markers("- Startups can build.\n[1]") == "- Startups can build [1]."
+    assert tidy_markers("It was uploaded in 2017, in the passage [4].") == (
+        "It was uploaded in 2017 [4]."
+    )
 
 
 def test_an_instruction_copied_as_a_label_is_taken_off():
@@ -85,6 +88,11 @@ def test_an_instruction_copied_as_a_label_is_taken_off():
     assert tidy_markers("The answer is 2015 [2].") == "The answer is 2015 [2]."
     assert tidy_markers("Two sentences: none.") == "none."
     assert tidy_markers("It took two sentences: one each.") == "It took two sentences: one each."
+    assert tidy_markers("Ghana grows 10% [1].\nWhy: It is big [1].\nHow: Reforms [2].") == (
+        "Ghana grows 10% [1].\nIt is big [1].\nReforms [2]."
+    )
+    assert tidy_markers("It is big [1].\nPassages: [1][3]").strip() == "It is big [1]."
+    assert tidy_markers("- Hidden costs: compute [1].") == "- Hidden costs: compute [1]."
 
 
 def test_a_report_of_where_a_sentence_comes_from_is_taken_off():

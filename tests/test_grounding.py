@@ -11,8 +11,10 @@ from assistant.grounding import (
     SupportDecision,
     closest_coverage,
 )
+from assistant.grounding.decision import says_what_claim_adds
 from assistant.grounding.support import in_answer
 from assistant.grounding.verification import (
+    Closest,
     makes_no_claim,
     quotable,
     quote_pointed_passage,
@@ -325,6 +327,22 @@ def test_an_unbacked_paraphrase_of_a_passage_sentence_becomes_that_sentence_quot
     assert [(c.marker, c.verified) for c in answer.citations] == [(1, True)]
     far = "Mistral AI trained it on European languages in a datacentre near Paris [1]."
     assert stream(far, asked, passages).run().refused  # nothing close enough to quote
+
+
+def test_a_passage_sentence_is_quoted_only_when_it_holds_what_the_claim_adds():
+    """Close in the question's words is not a paraphrase: the sentence lacks the claim's answer."""
+    asked = "Which EU body is in charge of enforcing the EU AI Act?"
+    sentence = "Regulation: compliance with laws (like the EU AI Act) adds overhead."
+    claim = "The EU AI Act is enforced by the European Commission [1]."
+    assert not says_what_claim_adds(Closest(0.7, 1, sentence, claim), asked)
+    echo = "Google led the Google team that open-sourced TensorFlow [1]."
+    sentence = "TensorFlow (2015): Google open-sourced its ML framework."
+    asked = "Who led the Google team that open-sourced TensorFlow?"
+    assert not says_what_claim_adds(Closest(0.7, 1, sentence, echo), asked)
+    asked = "What did Mistral AI show with Mixtral 8x7B?"
+    sentence = "Mixtral 8x7B: Mistral AI showed that efficient architectures could rival GPT-3.5."
+    claim = "Mistral AI showed efficient designs could rival GPT-3.5 on one laptop [1]."
+    assert says_what_claim_adds(Closest(0.7, 1, sentence, claim), asked)
 
 
 def test_only_a_whole_sentence_is_quoted():

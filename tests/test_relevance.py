@@ -26,6 +26,16 @@ from assistant.grounding.relevance import (
         ("What was the name of the harmful model that Hugging Face took down?", "name"),
         ("Which AI image generators are named as defendants in the lawsuits?", "name"),
         ("What is the library that came out of the Intel partnership called?", "name"),
+        ("Who founded Mistral AI?", "name"),
+        ("who originally created the ELIZA program?", "name"),
+        ("According to the wiki page, who wrote the entry?", "name"),
+        ("Who is the CEO of Hugging Face?", "name"),
+        ("Which company develops the Qwen models?", "name"),
+        ("In which country is democratization described as crucial?", "name"),
+        ("who is richard stallman?", None),
+        ("Who benefits from open models?", None),
+        ("who pays the tax in the end?", None),
+        ("Who is responsible for security with open models?", None),
         ("Why was the eastern roman empire called the byzantine empire?", None),
         ("What is OpenClaw?", None),
         ("What does the word llama mean?", None),
@@ -73,6 +83,12 @@ def test_a_name_needs_a_capitalised_word_the_question_does_not_hold():
     assert gives_expected_answer("It was GPT-4chan [1].", asked)
     library = "What is the Hugging Face library that came out of the Intel partnership called?"
     assert gives_expected_answer("The library is called Optimum Intel [1].", library)
+
+
+def test_who_did_it_needs_a_name_not_a_nationality_or_the_question_again():
+    asked = "Who founded Mistral AI?"
+    assert not gives_expected_answer("Mistral AI was founded by French startup Mistral AI.", asked)
+    assert gives_expected_answer("Arthur Mensch, Guillaume Lample and Timothée Lacroix.", asked)
 
 
 def test_what_an_abbreviation_stands_for_needs_words_that_spell_it():

@@ -30,9 +30,10 @@ from assistant.grounding.evidence import Evidence, RefusalModel
 from assistant.grounding.refusal import RefusalReason, model_declined
 from assistant.grounding.relevance import gives_expected_answer, unmentioned_identifiers
 from assistant.grounding.support import SupportChecker
-from assistant.grounding.verification import quote_pointed_passage, verify
+from assistant.grounding.verification import Closest, quote_pointed_passage, verify
 from assistant.keyterms import KeyTerms
 from assistant.retrieval import Hit
+from assistant.text import claim_words
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,19 @@ class Verdict:
 
 QUOTE_FROM = 0.65  # similarity of an unbacked claim to a passage sentence worth quoting
 KEY_TERMS_CONFIDENT = 0.6  # a passage's share of the question's rarity-weighted key terms
+
+
+def says_what_claim_adds(closest: Closest, question: str) -> bool:
+    """Does the passage sentence hold some of what the claim adds to the question?
+
+    A claim close to a sentence only in the question's own words ("Google led the Google team
+    that open-sourced TensorFlow." near "Google open-sourced its ML framework") or whose answer
+    the sentence lacks ("The EU AI Act is enforced by the European Commission." near "Compliance
+    with laws (like the EU AI Act) adds overhead.") is not a paraphrase of it: quoting the
+    sentence would answer with a passage about the question's topic that does not answer it.
+    """
+    added = claim_words(closest.claim) - claim_words(question)
+    return bool(added & claim_words(closest.sentence))
 
 
 class Grounding:
@@ -130,6 +144,8 @@ class Grounding:
         """
         closest = verification.closest
         if closest is None or closest.similarity < QUOTE_FROM:
+            return None
+        if not says_what_claim_adds(closest, question):
             return None
         text = f'Passage [{closest.number}] says: "{closest.sentence}"'
         quoted = verify(text, shown, self.checker, question=question, read_as_answers=confident)

@@ -54,11 +54,27 @@ _ASKS_NUMBER = re.compile(
 )
 # "What was the name of the model ...?", "Which image generators are named as defendants?",
 # "What is the library called?": a name, not a description ("a model uploaded by a contributor").
+# "Who founded Mistral AI?", "who is the author of ...", "Which company develops Qwen?": an agent
+# with a name: someone who made, led, owns or performed something, or holds a role. Not "who is
+# Richard Stallman?" (a description) nor "who benefits from ...?", "who pays ...?" or "which
+# groups ...?" (a kind of people).
 _ASKS_NAME = re.compile(
     r"\bwhat (?:is|was|are|were) the names? of\b"
     r"|\bwhich\b[^?]*\b(?:named|called)\b"
-    r"|^\W*what\b[^?]*\bcalled\W*$",
+    r"|^\W*what\b[^?]*\bcalled\W*$"
+    r"|(?:^\W*|,\s*)who (?:(?:is|was|are|were) (?:the|a|an) |(?:first |\w+ly )?(?:found|creat|invent"
+    r"|wr[io]te|written|led|lead|develop|buil[td]|design|direct|produc|compos|discover|start"
+    r"|launch|own|bought|sang|sing|play|star|voic|coin|present|host|won|win|release|publish"
+    r"|said|say|paint|began|name|shar)\w*)"
+    r"|\bwhich (?:company|companies|firm|firms|lab|labs|organi[sz]ations?|agency|agencies|body"
+    r"|bodies|country|countries|university|universities|institution|startup|person|team)\b",
     re.IGNORECASE,
+)
+# Capitalised adjectives are not names: "French startup Mistral AI" does not say who.
+_NOT_NAMES = frozenset(
+    """french american chinese european british english german japanese indian korean canadian
+    italian spanish russian african asian western eastern northern southern global international
+    national""".split()
 )
 # A word that opens a sentence, a quotation or a list item is capitalised whatever it is.
 _OPENS = re.compile(r"""(?m)(?:^|[.!?:;]\s+|["“‘(]|^\s*[-*\u2022]\s+)\Z""")
@@ -145,7 +161,11 @@ def new_names(text: str, question: str) -> list[str]:
         for found in re.finditer(r"[^\W\d_][\w'’-]*", text)
         if any(ch.isupper() for ch in found[0]) and not _OPENS.search(text[: found.start()])
     ]
-    return [name for name in names if not alnum_pieces(name.lower()) <= asked]
+    return [
+        name
+        for name in names
+        if not alnum_pieces(name.lower()) <= asked and name.lower() not in _NOT_NAMES
+    ]
 
 
 def identifiers(question: str) -> list[str]:

@@ -64,6 +64,7 @@ class Closest:
     similarity: float
     number: int  # the passage's marker
     sentence: str
+    claim: str = ""  # the answer's claim it is most like
 
 
 # "This is explained in passage [4].", "The principles that guide it are outlined in the passage."
@@ -143,7 +144,7 @@ def verify(
     relevances = [d.relevance for d in decided if d.relevance is not None]
     closest = max(
         (
-            Closest(d.similarity, i % width + 1, d.best_sentence)
+            Closest(d.similarity, i % width + 1, d.best_sentence, claims[i // width])
             for i, d in enumerate(decided)
             if quotable(d.best_sentence)
         ),
