@@ -31,7 +31,7 @@ _LEADING = re.compile(r"^([ \t]*(?:[-*\u2022][ \t]+)?)((?:\[\d{1,2}\][ \t]*)+)(\
 _POINTER = re.compile(
     r",?[ \t]+(?:which is|as (?:mentioned|stated|shown|described|quoted|given) in"
     r"|(?:which is |as )?(?:found|quoted|mentioned|stated|given|shown) in"
-    r"|(?:taken )?from|according to|in(?=[ \t]+(?:the[ \t]+)?passages?\b))"
+    r"|(?:taken )?from|according to)"
     r"(?:[ \t]+(?:the[ \t]+)?passages?)?[ \t]*(?=\[\d{1,2}\][ \t]*[.!?]?[ \t]*(?:$|\n))",
     re.M,
 )

@@ -360,7 +360,10 @@ def topic_words(text: str) -> list[str]:
 _SURFACE_TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d+(?:[.,]\d+)*")
 _ALNUM_PIECE = re.compile(r"[^\W\d_]+|\d+")
 # Not the digits of a name: "A100", "GPT-3.5".
-_STANDALONE_NUMBER = re.compile(r"(?<![^\W_])(?<![^\W\d_]-)(?<!\d[.,])\d+(?:[.,]\d+)*")
+# "GPT-4" and "GPT\u20114" (a non-breaking hyphen, common in PDFs and typeset text) hold no number.
+_STANDALONE_NUMBER = re.compile(
+    r"(?<![^\W_])(?<![^\W\d_][-\u2010\u2011])(?<!\d[.,])\d+(?:[.,]\d+)*"
+)
 _LIST_NUMBER = re.compile(r"(?m)^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+")
 
 

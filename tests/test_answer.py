@@ -74,9 +74,6 @@ def test_markers_are_moved_to_the_end_of_what_they_cite():
     assert tidy_markers("Plain [1]. Text [2].") == "Plain [1]. Text [2]."
     assert tidy_markers("Two sources. [2], [3]") == "Two sources. [2][3]"
     assert tidy_markers("- Startups can build.\n[1]") == "- Startups can build [1]."
-    assert tidy_markers("It was uploaded in 2017, in the passage [4].") == (
-        "It was uploaded in 2017 [4]."
-    )
 
 
 def test_an_instruction_copied_as_a_label_is_taken_off():

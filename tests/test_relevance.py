@@ -54,6 +54,8 @@ def test_a_count_needs_a_number_the_question_does_not_already_hold():
     assert gives_expected_answer("Meta used 16,000 GPUs [1].", asked)
     assert gives_expected_answer("It used several thousand GPUs.", asked)
     assert not gives_expected_answer("Gaudi2 beat the A100 [1].", "How much faster is Gaudi2?")
+    typeset = "OpenAI GPT\u20114 is known for advanced reasoning [1]."  # a non-breaking hyphen
+    assert not gives_expected_answer(typeset, "How long did it take to train GPT-4?")
 
 
 def test_an_amount_of_money_needs_a_currency():
