@@ -69,9 +69,9 @@ _MARKER_LINE = re.compile(r"(\S)([.!?]?)[ \t]*\n[ \t]*((?:\[\d{1,2}\][ \t]*)+)[ 
 def tidy_markers(text: str) -> str:
     """Markers moved where they belong: a line's leading "[1]" goes to its end, and a dangling
     "which is found in passage [1]" becomes just "[1]". An instruction or "Answer:" the model
-    copied as a label in front of a line is taken off, a line that only lists sources goes, and so is a sentence's report of where
-    it comes from ("The passage [2] states that ..."): the sentence then has no marker, and
-    verification gives it the passage that backs it."""
+    copied as a label in front of a line is taken off, a line that only lists sources goes, and
+    so does a sentence's report of where it comes from ("The passage [2] states that ..."): the
+    sentence then has no marker, and verification gives it the passage that backs it."""
 
     def move(match: re.Match) -> str:
         bullet, markers, body = match.groups()

@@ -62,19 +62,22 @@ _ASKS_NAME = re.compile(
     r"\bwhat (?:is|was|are|were) the names? of\b"
     r"|\bwhich\b[^?]*\b(?:named|called)\b"
     r"|^\W*what\b[^?]*\bcalled\W*$"
-    r"|(?:^\W*|,\s*)who (?:(?:is|was|are|were) (?:the|a|an) |(?:first |\w+ly )?(?:found|creat|invent"
-    r"|wr[io]te|written|led|lead|develop|buil[td]|design|direct|produc|compos|discover|start"
-    r"|launch|own|bought|sang|sing|play|star|voic|coin|present|host|won|win|release|publish"
-    r"|said|say|paint|began|name|shar)\w*)"
+    r"|(?:^\W*|,\s*)who (?:(?:is|was|are|were) (?:the|a|an) |(?:first |\w+ly )?"
+    r"(?:found|creat|invent|wr[io]te|written|led|lead|develop|buil[td]|design|direct|produc"
+    r"|compos|discover|start|launch|own|bought|sang|sing|play|star|voic|coin|present|host|won"
+    r"|win|release|publish|said|say|paint|began|name|shar)\w*)"
     r"|\bwhich (?:company|companies|firm|firms|lab|labs|organi[sz]ations?|agency|agencies|body"
     r"|bodies|country|countries|university|universities|institution|startup|person|team)\b",
     re.IGNORECASE,
 )
 # Capitalised adjectives are not names: "French startup Mistral AI" does not say who.
 _NOT_NAMES = frozenset(
-    """french american chinese european british english german japanese indian korean canadian
-    italian spanish russian african asian western eastern northern southern global international
-    national""".split()
+    {
+        *("french", "american", "chinese", "european", "british", "english", "german"),
+        *("japanese", "indian", "korean", "canadian", "italian", "spanish", "russian"),
+        *("african", "asian", "western", "eastern", "northern", "southern", "global"),
+        *("international", "national"),
+    }
 )
 # A word that opens a sentence, a quotation or a list item is capitalised whatever it is.
 _OPENS = re.compile(r"""(?m)(?:^|[.!?:;]\s+|["“‘(]|^\s*[-*\u2022]\s+)\Z""")
