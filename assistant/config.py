@@ -107,7 +107,8 @@ class GroundingSettings(BaseSettings):
     check_relevance: bool = Field(
         True,
         description="Refuse an answer without the kind of value the question asks for (a year, "
-        "a number, an amount, what an abbreviation stands for) and, with refusal 'rules', a "
+        "a number, an amount, what an abbreviation stands for, a name for 'who founded ...') "
+        "and, with refusal 'rules', a "
         "question naming an identifier no passage mentions.",
     )
     refusal: Literal["fitted", "rules", "off"] = Field(
