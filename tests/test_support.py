@@ -187,6 +187,8 @@ def test_checker_agrees_with_the_hand_labels(real_embedder):
     Support alone is held to the same bar as before, on all 116 pairs. With the question, the
     relevance clause rejects one more supported pair of the original 61 (kappa 0.823 -> 0.774),
     and on the 55 pairs labelled for relevance it is weak (accuracy 0.709): evaluation/README.md.
+    The pairs ``added`` later are hard cases the checker alone passes (the rules around it catch
+    some); they are reported in evaluation/README.md, not held to this floor.
     """
     rows = [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines() if line]
     plain = [{k: v for k, v in row.items() if k not in ("question", "on_question")} for row in rows]
@@ -202,5 +204,6 @@ def test_checker_agrees_with_the_hand_labels(real_embedder):
     original = [row for row in asked if "on_question" not in row]
     with_questions = agreement(SupportChecker(real_embedder), original)
     assert with_questions["accuracy"] >= 0.9 and with_questions["kappa"] >= 0.75
-    relevance = agreement(SupportChecker(real_embedder), [r for r in asked if "on_question" in r])
+    labelled = [r for r in asked if "on_question" in r and "added" not in r]
+    relevance = agreement(SupportChecker(real_embedder), labelled)
     assert relevance["accuracy"] >= 0.65
