@@ -35,6 +35,7 @@ from assistant.grounding.relevance import (
         ("who is richard stallman?", None),
         ("Who benefits from open models?", None),
         ("who pays the tax in the end?", None),
+        ("Who are the stakeholders in AI governance?", None),
         ("Who is responsible for security with open models?", None),
         ("Why was the eastern roman empire called the byzantine empire?", None),
         ("What is OpenClaw?", None),

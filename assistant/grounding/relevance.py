@@ -55,14 +55,14 @@ _ASKS_NUMBER = re.compile(
 # "What was the name of the model ...?", "Which image generators are named as defendants?",
 # "What is the library called?": a name, not a description ("a model uploaded by a contributor").
 # "Who founded Mistral AI?", "who is the author of ...", "Which company develops Qwen?": an agent
-# with a name: someone who made, led, owns or performed something, or holds a role. Not "who is
-# Richard Stallman?" (a description) nor "who benefits from ...?", "who pays ...?" or "which
-# groups ...?" (a kind of people).
+# with a name: someone who made, led, owns or performed something, or holds a role ("who is the
+# CEO"). Not "who is Richard Stallman?" (a description) nor "who are the stakeholders?", "who
+# benefits from ...?", "who pays ...?" or "which groups ...?" (a kind of people).
 _ASKS_NAME = re.compile(
     r"\bwhat (?:is|was|are|were) the names? of\b"
     r"|\bwhich\b[^?]*\b(?:named|called)\b"
     r"|^\W*what\b[^?]*\bcalled\W*$"
-    r"|(?:^\W*|,\s*)who (?:(?:is|was|are|were) (?:the|a|an) |(?:first |\w+ly )?"
+    r"|(?:^\W*|,\s*)who (?:(?:is|was) the |(?:first |\w+ly )?"
     r"(?:found|creat|invent|wr[io]te|written|led|lead|develop|buil[td]|design|direct|produc"
     r"|compos|discover|start|launch|own|bought|sang|sing|play|star|voic|coin|present|host|won"
     r"|win|release|publish|said|say|paint|began|name|shar)\w*)"
