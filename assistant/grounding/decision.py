@@ -12,7 +12,9 @@ Refusal is decided from evidence, not only from the model's wording:
   spell it). Then the fitted refusal model weighs the rest of the evidence.
 - **Before refusing for want of support**, a claim close to a passage sentence (cosine
   ``QUOTE_FROM``) is replaced by that sentence, quoted: the model paraphrased something the
-  passage says, too loosely for the checker. The quote is checked like any answer.
+  passage says, too loosely for the checker. Only a sentence that holds some of what the claim
+  adds to the question is quoted (``says_what_claim_adds``): one that shares only the question's
+  topic would not answer it. The quote is checked like any answer.
 
 The checker reads a claim as an answer to the question (words echoed from the question claim
 nothing) only when retrieval is confident, the best passage at least ``confident_score``

@@ -12,8 +12,9 @@ forms, without a second model call:
   synonyms, misspellings and inflections ("European" for "EU"), identifiers do not.
 - **The kind of answer asked for.** "When" and "what year" want a time, "how many" and "what
   percentage" a number, "how much money" an amount, "what does NER stand for" the words whose
-  initials spell it, "what was the name of" and "which ... are named" a name (a capitalised
-  word the question does not hold). An answer whose supported sentences hold no
+  initials spell it, "what was the name of", "which ... are named", "who founded / led /
+  wrote ...", "who is the CEO of" and "which company / country ..." a name (a capitalised word
+  the question does not hold, not a nationality). An answer whose supported sentences hold no
   such value beyond what the question already says ("How many GPUs were used to train LLaMA 3?"
   "3. Hardware Efficiency") does not answer it. Questions of other forms are not checked.
 
