@@ -4,12 +4,7 @@ The splitter never cuts at a fixed character count. It reads a page as blocks (s
 blank lines), lines inside a block as headings, list items or wrapped prose, and prose as
 sentences. Those pieces are packed greedily into chunks of at most ``max_tokens`` word pieces,
 measured with the embedder's own tokenizer, because text past the embedder's limit is silently
-dropped. A heading always starts a new chunk. The chunk's ``heading`` is its section path, the
-headings above it joined by " › " ("Open AI in education › Challenges"), so that a
-passage under one of many "Challenges" headings is found, and shown, with the topic it is about.
-Heading levels come from their style (markdown ``#`` count, ``1.2`` numbering, a leading symbol,
-capitals, plain), ranked in the order the styles first appear in the document, as
-reStructuredText ranks its section adornments.
+dropped. A heading always starts a new chunk and is remembered as the chunk's ``heading``.
 Consecutive chunks share whole trailing sentences up to ``overlap_tokens``; a partial sentence
 is never repeated, so an overlap can be empty when the last sentence is long.
 
@@ -34,8 +29,6 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*+\u2022\u2023\u25e6\u25aa\u2043]|\d{1,3}[.)]
 _MD_HEADING = re.compile(r"^\s*#{1,6}\s+\S")
 _NUMBERED_HEADING = re.compile(r"^\s*\d{1,2}(?:\.\d{1,2})*\.?\s+\S")
 _SPECIAL_TOKENS = 2  # [CLS] and [SEP] count against the embedder's limit
-SECTION_DEPTH = 3  # the nearest headings of a section path; deeper ones are left out
-SECTION_SEPARATOR = " › "
 
 
 @dataclass(frozen=True)
@@ -83,10 +76,9 @@ def chunk_document(
 ) -> list[Chunk]:
     budget = max_tokens - _SPECIAL_TOKENS
     chunks: list[Chunk] = []
-    outline = _Outline()
     for page in document.pages:
         pieces = list(_pieces(document.text, page.start, page.end, count_tokens, budget))
-        for start, end, heading in _pack(pieces, document.text, budget, overlap_tokens, outline):
+        for start, end, heading in _pack(pieces, document.text, budget, overlap_tokens):
             chunks.append(_make_chunk(document, page.number, start, end, heading))
     return chunks
 
@@ -105,42 +97,11 @@ def _make_chunk(document: Document, page: int | None, start: int, end: int, head
     )
 
 
-class _Outline:
-    """The headings above the current line, ranked by style in the order styles first appear."""
-
-    def __init__(self) -> None:
-        self.levels: dict[tuple, int] = {}
-        self.stack: list[tuple[int, str]] = []
-
-    @property
-    def path(self) -> str | None:
-        return SECTION_SEPARATOR.join(title for _, title in self.stack[-SECTION_DEPTH:]) or None
-
-    def enter(self, line: str) -> str | None:
-        level = self.levels.setdefault(_style(line), len(self.levels))
-        while self.stack and self.stack[-1][0] >= level:
-            self.stack.pop()
-        self.stack.append((level, normalize(line).lstrip("#").strip()))
-        return self.path
-
-
-def _style(line: str) -> tuple:
-    """A heading's style: ("markdown", 2) for "## Costs", ("numbered", 1) for "1.2 Costs"."""
-    stripped = line.strip()
-    if _MD_HEADING.match(stripped):
-        return ("markdown", len(stripped) - len(stripped.lstrip("#")))
-    if _NUMBERED_HEADING.match(stripped):
-        return ("numbered", stripped.split()[0].rstrip(".").count("."))
-    if not stripped[0].isalnum():
-        return ("symbol",)  # "📌 Takeaway", "⚠️ Challenges"
-    return ("capitals",) if stripped.isupper() else ("plain",)
-
-
-def _pack(pieces: list[_Piece], text: str, budget: int, overlap_tokens: int, outline: _Outline):
-    """Yield (start, end, section path) for chunks built from consecutive pieces."""
+def _pack(pieces: list[_Piece], text: str, budget: int, overlap_tokens: int):
+    """Yield (start, end, heading) for chunks built from consecutive pieces."""
     current: list[_Piece] = []
-    heading: str | None = outline.path
-    chunk_heading: str | None = heading
+    heading: str | None = None
+    chunk_heading: str | None = None
 
     def used() -> int:
         return sum(piece.tokens for piece in current)
@@ -150,7 +111,7 @@ def _pack(pieces: list[_Piece], text: str, budget: int, overlap_tokens: int, out
             if current and not all(p.heading for p in current):
                 yield current[0].start, current[-1].end, chunk_heading
                 current = []
-            heading = outline.enter(text[piece.start : piece.end])
+            heading = normalize(text[piece.start : piece.end]).lstrip("#").strip()
             chunk_heading = heading  # the nearest heading of a run of headings wins
             current.append(piece)
             continue
