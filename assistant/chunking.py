@@ -14,12 +14,14 @@ Every piece is a character span of ``Document.text``; a chunk's text is exactly
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from assistant.documents import Document
+from assistant.tables import readable
 from assistant.text import CHUNK_SENTENCE_END, normalize
 
 TokenCounter = Callable[[str], int]
@@ -41,12 +43,18 @@ class Chunk:
     heading: str | None
     text: str
 
+    @functools.cached_property
+    def readable_text(self) -> str:
+        """The text that search, the prompt and the checker read: a table whose cells ran
+        together is written out row by row (``tables.py``); any other text is unchanged."""
+        return readable(self.text)
+
     @property
     def search_text(self) -> str:
         """What is embedded and keyword-indexed: the heading gives a passage its topic."""
         if self.heading and self.heading not in self.text:
-            return normalize(f"{self.heading}. {self.text}")
-        return normalize(self.text)
+            return normalize(f"{self.heading}. {self.readable_text}")
+        return normalize(self.readable_text)
 
     def label(self, separator: str = ", ") -> str:
         """Where the passage comes from: "report.pdf, page 3, Costs"."""

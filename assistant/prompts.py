@@ -131,7 +131,7 @@ def build_messages(
             {"role": "user", "content": _question_turn(example.question, example.sources, prompts)},
             {"role": "assistant", "content": example.answer},
         ]
-    sources = [(hit.chunk.label(), neutralize(hit.chunk.text).strip()) for hit in hits]
+    sources = [(hit.chunk.label(), neutralize(hit.chunk.readable_text).strip()) for hit in hits]
     messages.append({"role": "user", "content": _question_turn(question, sources, prompts)})
     return messages
 

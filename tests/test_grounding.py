@@ -21,7 +21,7 @@ from assistant.grounding.verification import (
     verify,
 )
 from assistant.llm import ScriptedGenerator
-from assistant.prompts import Prompts
+from assistant.prompts import Prompts, build_messages
 from assistant.retrieval import Hit
 from assistant.text import claim_text
 
@@ -446,3 +446,16 @@ def test_the_fitted_refusal_model_refuses_from_its_threshold_up():
     assert undated.refused and undated.refusal_reason == "no-answer"  # whatever the model says
     no_model = Grounding(settings, CHECKER, model=None)
     assert no_model.mode == "rules"  # without a fitted model on disk, the hand rules
+
+
+def test_a_claim_read_from_a_glued_table_row_is_backed():
+    table = (
+        "AspectOpen ModelsClosed Models\n"
+        "SpeedDepends on hardwareOptimized cloud infrastructure\n"
+        "ScalingLimited by user hardwareElastic cloud scaling"
+    )
+    passages = [hit(1, table)]
+    reply = "Open models are limited by user hardware [1]."
+    assert verify(reply, passages, CHECKER).supported_markers == {1}
+    shown = build_messages("How fast are they?", passages, PROMPTS)[-1]["content"]
+    assert "Speed - Open Models: Depends on hardware; Closed Models: Optimized" in shown

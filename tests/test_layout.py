@@ -22,7 +22,7 @@ MAX_LINES = 400
 # a stage is a module or a whole subpackage (matched by the longest dotted prefix).
 LAYERS = [
     ["assistant.errors", "assistant.text", "assistant.config"],
-    ["assistant.markup"],
+    ["assistant.markup", "assistant.tables"],
     ["assistant.documents"],
     ["assistant.chunking"],
     ["assistant.embeddings", "assistant.keywords", "assistant.vectors", "assistant.keyterms"],

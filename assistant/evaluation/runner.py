@@ -172,7 +172,7 @@ def sentence_support(text: str, passages, checker, question: str | None = None) 
     pairs = [(n, s) for s, numbers in zip(sentences, cited, strict=True) for n in numbers]
     decided = []
     if checker and pairs:
-        checked = [(sentence, passages[n - 1].chunk.text) for n, sentence in pairs]
+        checked = [(sentence, passages[n - 1].chunk.readable_text) for n, sentence in pairs]
         decisions = checker.check_many(checked, question=question)
         read = in_answer([(n, d) for (n, _), d in zip(pairs, decisions, strict=True)])
         decided = [{**asdict(d), "supported": ok} for d, ok in zip(decisions, read, strict=True)]

@@ -101,7 +101,7 @@ class Grounding:
         """Identifiers the question names that no shown passage contains ("MMLU")."""
         if not self.settings.check_relevance or self.mode != "rules":
             return []
-        return unmentioned_identifiers(question, [hit.chunk.text for hit in shown])
+        return unmentioned_identifiers(question, [hit.chunk.readable_text for hit in shown])
 
     def confident(self, question: str, hits: list[Hit]) -> bool:
         """Retrieval found what was asked: a passage similar enough, or one holding most of the
@@ -168,7 +168,7 @@ class Grounding:
     def evidence(self, question, hits, shown, declined, verification, supported) -> dict:
         """Every signal the refusal model reads, for this answer (see ``evidence.py``)."""
         terms = self.key_terms(question) if self.key_terms else None
-        texts = [f"{hit.chunk.heading or ''} {hit.chunk.text}" for hit in shown]
+        texts = [f"{hit.chunk.heading or ''} {hit.chunk.readable_text}" for hit in shown]
         counted = len(terms.weights) + len(terms.unknown) if terms else 0
         claims = verification.claims
         return Evidence(

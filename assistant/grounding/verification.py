@@ -117,7 +117,7 @@ def verify(
     that one does (``_backed_heads``)."""
     sentences = split_answer_sentences(text)
     claims = [s for s in sentences if not makes_no_claim(s) and not model_declined(s)]
-    pairs = [(claim, hit.chunk.text) for claim in claims for hit in passages]
+    pairs = [(claim, hit.chunk.readable_text) for claim in claims for hit in passages]
     decided = checker.check_many(pairs, question=question, read_as_answers=read_as_answers)
     if trim:
         heads = _backed_heads(claims, decided, passages, checker, question, read_as_answers)
@@ -235,7 +235,7 @@ def _backed_heads(claims, decided, passages, checker, question, read_as_answers)
         options += [(claim, head) for head in heads if _could_be_head(head, asked)]
     if not options:
         return {}
-    tried = [(head, hit.chunk.text) for _, head in options for hit in passages]
+    tried = [(head, hit.chunk.readable_text) for _, head in options for hit in passages]
     verdicts = checker.check_many(tried, question=question, read_as_answers=read_as_answers)
     chosen: dict[str, str] = {}
     for k, (claim, head) in enumerate(options):
@@ -273,7 +273,7 @@ def quote_pointed_passage(
     candidates = [
         (number, sentence)
         for number, hit in enumerate(passages, start=1)
-        for sentence in split_sentences(hit.chunk.text)
+        for sentence in split_sentences(hit.chunk.readable_text)
         if claim_words(sentence)
     ]
     if not candidates:
