@@ -136,7 +136,12 @@ class Index:
 
 
 def chunking_params(max_tokens: int, overlap_tokens: int) -> dict:
-    return {"max_tokens": max_tokens, "overlap_tokens": overlap_tokens, "splitter": "structure-v1", "search_text": "tables-v1"}
+    return {
+        "max_tokens": max_tokens,
+        "overlap_tokens": overlap_tokens,
+        "splitter": "structure-v1",
+        "search_text": "tables-v2",
+    }
 
 
 def check_index_folder(folder: Path) -> None:

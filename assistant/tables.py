@@ -16,7 +16,15 @@ A cell border is where a lower-case letter, a digit or ")" meets a capital that 
 Names written that way ("DeepSeek", "LLaMA", "OpenClaw") look the same, so the table's
 commonest cell count decides how many cells a line has: a line that splits into more keeps
 together the shortest words it split, and a line that splits into fewer is also split where
-an acronym meets a word ("AICheaper"). A row whose cells still do not match is written with " | " between them.
+an acronym meets a word ("AICheaper"). A row whose cells still do not match is written with
+" | " between them. A column name leaves out what the header says in parentheses, so rows
+stay short.
+
+A first line that holds a value (a year, a price) or long cells is not taken for a header: a
+table cut across two passages starts the second one with a row, and such a table is left as it
+is rather than read under the wrong column names. A cut table whose first row looks like
+column names ("AccuracyHigh but variableState-of-the-art") is still misread; tables that long
+are rare in pasted text, and the chunker does not yet keep a table's header with its parts.
 
 The stored text never changes (a citation slices it); this is the view that search, the
 prompt and the support checker read.
@@ -24,6 +32,7 @@ prompt and the support checker read.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 # "mitigationCompanies", "1977ELIZA", "(HBS)Enterprise", "R1Open"; the capital starts a word.
@@ -31,6 +40,9 @@ _BORDER = re.compile(r"(?<=[a-z0-9)\]%])(?=[A-Z][A-Za-z]|\$\d)")
 # "AICheaper": tried only when a row has fewer cells than its header.
 _ACRONYM_BORDER = re.compile(r"(?<=[A-Z]{2})(?=[A-Z][a-z]{2})")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+\u2022\u2023\u25e6\u25aa\u2043]|\d{1,3}[.)]\s)")
+_PARENTHESES = re.compile(
+    r"\s*\([^)]*\)"
+)  # "Open Models (LLaMA 3.1, Qwen)" labels a cell "Open Models"
 MIN_LINES = 3  # a header and two rows
 MAX_WORDS = 25
 
@@ -71,6 +83,8 @@ def _rows(lines: list[str]) -> list[str]:
     counts = [len(cells(line.strip())) for line in lines]
     columns = max(sorted(set(counts)), key=counts.count)  # the commonest; the fewest on a tie
     header = cells(lines[0].strip(), columns=columns)
+    if not _looks_like_header(header):
+        return lines  # no column names to read the rows by, and no way to tell names from borders
     out = [indent + " | ".join(header)]
     for line in lines[1:]:
         row = cells(line.strip(), columns=len(header))
@@ -84,9 +98,17 @@ def _row_text(header: list[str], row: list[str]) -> str:
     elif len(row) == 2:
         text = f"{row[0]}: {row[1]}"
     else:
-        labelled = "; ".join(f"{name}: {cell}" for name, cell in zip(header[1:], row[1:]))
-        text = f"{row[0]} - {labelled}"
+        names = [_PARENTHESES.sub("", name).strip() or name for name in header[1:]]
+        text = f"{row[0]} - " + "; ".join(
+            f"{n}: {cell}" for n, cell in zip(names, row[1:], strict=True)
+        )
     return text if text[-1] in ".!?" else text + "."
+
+
+def _looks_like_header(row: list[str]) -> bool:
+    """Column names are short and not values: "Aspect | Open Models | Closed Models", not
+    "2016 | PyTorch released | Community-driven ML" (a table cut across passages)."""
+    return all(len(cell.split()) <= 6 and not cell[0].isdigit() and cell[0] != "$" for cell in row)
 
 
 def cells(line: str, columns: int | None = None) -> list[str]:
@@ -99,7 +121,7 @@ def cells(line: str, columns: int | None = None) -> list[str]:
         if len(cuts) + 1 + len(extra) == columns:
             cuts = sorted(cuts + extra)
     bounds = [0, *cuts, len(line)]
-    return [line[a:b].strip() for a, b in zip(bounds, bounds[1:]) if line[a:b].strip()]
+    return [line[a:b].strip() for a, b in itertools.pairwise(bounds) if line[a:b].strip()]
 
 
 def _drop_likeliest_names(line: str, cuts: list[int], excess: int) -> list[int]:
@@ -110,9 +132,13 @@ def _drop_likeliest_names(line: str, cuts: list[int], excess: int) -> list[int]:
         cut = cuts[i]
         left = max(line.rfind(" ", 0, cut) + 1, cuts[i - 1] if i else 0)
         space = line.find(" ", cut)
-        right = min(space if space != -1 else len(line), cuts[i + 1] if i + 1 < len(cuts) else len(line))
+        right = min(
+            space if space != -1 else len(line), cuts[i + 1] if i + 1 < len(cuts) else len(line)
+        )
         return right - left
 
-    order = sorted(range(len(cuts)), key=lambda i: (not line[cuts[i] - 1].isalpha(), glued_length(i)))
+    order = sorted(
+        range(len(cuts)), key=lambda i: (not line[cuts[i] - 1].isalpha(), glued_length(i))
+    )
     dropped = set(order[:excess])
     return [cut for i, cut in enumerate(cuts) if i not in dropped]

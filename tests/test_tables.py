@@ -101,3 +101,25 @@ def test_search_text_reads_the_table_but_the_chunk_text_stays_the_source_span():
 def test_a_chunk_without_a_table_reads_as_it_is():
     chunk = Chunk("id", "d.txt", None, 0, 10, None, "Plain prose. OpenAI and DeepSeek.")
     assert chunk.readable_text == chunk.text
+
+
+def test_column_names_leave_out_what_the_header_says_in_parentheses():
+    table = "\n".join(
+        [
+            "AspectClosed Models (GPT-4, Claude)Open Models (LLaMA 3.1, Qwen)",
+            "AccuracyLeading edgeCompetitive, narrowing gap",
+            "DeploymentEasy API integrationRequires infrastructure expertise",
+        ]
+    )
+    lines = readable(table).splitlines()
+    assert lines[0] == "Aspect | Closed Models (GPT-4, Claude) | Open Models (LLaMA 3.1, Qwen)"
+    assert lines[1] == (
+        "Accuracy - Closed Models: Leading edge; Open Models: Competitive, narrowing gap."
+    )
+
+
+def test_a_table_cut_after_its_header_is_left_as_it_is():
+    # The second passage of a long table starts with a row: a year is no column name.
+    rows = "2016PyTorch releasedCommunity-driven ML\n2022Stable DiffusionOpen generative AI\n"
+    rows += "2023LLaMA 2, MixtralFrontier open LLMs"
+    assert readable(rows) == rows
