@@ -40,9 +40,8 @@ _BORDER = re.compile(r"(?<=[a-z0-9)\]%])(?=[A-Z][A-Za-z]|\$\d)")
 # "AICheaper": tried only when a row has fewer cells than its header.
 _ACRONYM_BORDER = re.compile(r"(?<=[A-Z]{2})(?=[A-Z][a-z]{2})")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+\u2022\u2023\u25e6\u25aa\u2043]|\d{1,3}[.)]\s)")
-_PARENTHESES = re.compile(
-    r"\s*\([^)]*\)"
-)  # "Open Models (LLaMA 3.1, Qwen)" labels a cell "Open Models"
+# "Open Models (LLaMA 3.1, Qwen)" names a row's cell "Open Models".
+_PARENTHESES = re.compile(r"\s*\([^)]*\)")
 MIN_LINES = 3  # a header and two rows
 MAX_WORDS = 25
 
