@@ -21,13 +21,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from assistant.documents import Document
-from assistant.tables import readable
+from assistant.tables import LIST_ITEM, readable
 from assistant.text import CHUNK_SENTENCE_END, normalize
 
 TokenCounter = Callable[[str], int]
 
 _BLOCK_BREAK = re.compile(r"\n[ \t\u00a0]*\n")
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+\u2022\u2023\u25e6\u25aa\u2043]|\d{1,3}[.)]|[a-z][.)])\s+")
 _MD_HEADING = re.compile(r"^\s*#{1,6}\s+\S")
 _NUMBERED_HEADING = re.compile(r"^\s*\d{1,2}(?:\.\d{1,2})*\.?\s+\S")
 _SPECIAL_TOKENS = 2  # [CLS] and [SEP] count against the embedder's limit
@@ -212,7 +211,7 @@ def _line_kind(line: str, *, single: bool) -> str:
     if _MD_HEADING.match(line):
         return "heading"
     numbered = bool(_NUMBERED_HEADING.match(line))
-    if _LIST_ITEM.match(line) and not (numbered and _looks_like_heading(line)):
+    if LIST_ITEM.match(line) and not (numbered and _looks_like_heading(line)):
         return "item"
     if _looks_like_heading(line) and (single or numbered):
         return "heading"

@@ -39,7 +39,9 @@ import re
 _BORDER = re.compile(r"(?<=[a-z0-9)\]%])(?=[A-Z][A-Za-z]|\$\d)")
 # "AICheaper": tried only when a row has fewer cells than its header.
 _ACRONYM_BORDER = re.compile(r"(?<=[A-Z]{2})(?=[A-Z][a-z]{2})")
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+\u2022\u2023\u25e6\u25aa\u2043]|\d{1,3}[.)]\s)")
+# A line that starts a list item ("- ", "• ", "3. ", "b) "), never a table row; the chunker
+# keeps such lines apart too.
+LIST_ITEM = re.compile(r"^\s*(?:[-*+\u2022\u2023\u25e6\u25aa\u2043]|\d{1,3}[.)]|[a-z][.)])\s+")
 # "Open Models (LLaMA 3.1, Qwen)" names a row's cell "Open Models".
 _PARENTHESES = re.compile(r"\s*\([^)]*\)")
 MIN_LINES = 3  # a header and two rows
@@ -72,7 +74,7 @@ def _row_like(line: str) -> bool:
     return (
         0 < len(stripped.split()) <= MAX_WORDS
         and stripped[-1] not in ".!?:;"
-        and not _LIST_ITEM.match(stripped)
+        and not LIST_ITEM.match(stripped)
         and _BORDER.search(stripped) is not None
     )
 
