@@ -156,6 +156,17 @@ def test_in_answer_needs_nearby_evidence_in_the_passage_of_an_on_question_senten
     assert in_answer([(1, item), (2, item)]) == [False, False]  # no on-question sentence
 
 
+def test_the_evidence_of_a_sentence_includes_the_passage_sentences_it_restates():
+    """An answer merging bullets 1 and 3 anchors what follows bullet 3, not only bullet 1."""
+    merged = SupportDecision(True, 1.0, 1.0, "", backed=True, position=1, drawn_from=(1, 3))
+    alone = SupportDecision(True, 1.0, 1.0, "", backed=True, position=1)
+    following = SupportDecision(False, 1.0, 1.0, "", backed=True, position=5)
+    assert in_answer([(1, merged), (1, following)]) == [True, True]
+    assert in_answer([(1, alone), (1, following)]) == [True, False]
+    restating = SupportDecision(False, 1.0, 1.0, "", backed=True, position=6, drawn_from=(3,))
+    assert in_answer([(1, alone), (1, restating)]) == [True, True]  # its own evidence too
+
+
 def test_list_items_under_a_heading_about_the_question_count():
     """The items under "Examples of Closed AI Models" answer "Which closed models ...?"."""
 

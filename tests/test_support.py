@@ -7,6 +7,7 @@ import pytest
 from assistant.config import PROJECT_ROOT
 from assistant.embeddings import HashingEmbedder
 from assistant.grounding import SupportChecker, SupportDecision, agreement
+from assistant.grounding.support import drawn_on
 from assistant.text import (
     claim_words as content_words,
 )
@@ -142,7 +143,42 @@ def test_describe_names_the_checker_and_thresholds():
         "relevance_coverage_weight": 0.2,
         "focus_missing_share": 0.5,
         "continues_within": 2,
+        "drawn_share": 0.6,
     }
+
+
+def test_a_sentence_that_only_restates_the_question_is_not_an_answer():
+    checker = SupportChecker(HashingEmbedder(), min_relevance=-1.0)
+    passage = "The Stanford AI Index 2024 used 10 benchmarks to compare open and closed models."
+    echo = "The Stanford AI Index 2024 used 10 benchmarks to compare open and closed models. [1]"
+    asked = (
+        "Which 10 benchmarks did the Stanford AI Index 2024 use to compare open and closed models?"
+    )
+    assert checker.check(echo, passage).supported  # alone, the passage says just that
+    assert not checker.check(echo, passage, question=asked).supported
+    assert not checker.check(echo, passage, question=asked).backed
+    # a yes/no or either-or question may be answered in its own words
+    for question in (
+        "Did the Stanford AI Index 2024 use 10 benchmarks to compare open and closed models?",
+        "According to the index, were open and closed models compared on 10 benchmarks?",
+        "Did the Stanford AI Index 2024 compare open or closed models on 10 benchmarks?",
+    ):
+        assert checker.check(echo, passage, question=question).supported, question
+
+
+def test_a_claim_draws_on_every_passage_sentence_it_restates():
+    sentences = [
+        "3. Capital Fund Management (CFM) Case",
+        "CFM, a Paris-based hedge fund, used Hugging Face's ecosystem to improve NER.",
+        "Approach:",
+        "Leveraged LLM-assisted labeling with Hugging Face Inference Endpoints.",
+        "Fine-tuned smaller models, achieving up to 6.4% accuracy improvement.",
+    ]
+    claim = (
+        "The Paris hedge fund CFM improved NER by using LLM-assisted labeling with Hugging Face "
+        "Inference Endpoints."
+    )
+    assert drawn_on(content_words(claim), sentences) == (1, 3)  # not "Approach:", too short
 
 
 def test_words_echoed_from_the_question_claim_nothing(checker):

@@ -110,6 +110,21 @@ _TIME_WORDS = re.compile(
 )
 
 
+# "Is GPT-2 open?", "According to the wiki, does Meta ...?", "Kya LLaMA open hai?"
+_ASKS_YES_NO = re.compile(
+    r"(?:^|[,;:]\s*)\W*(?:is|are|was|were|am|do|does|did|can|could|will|would|should|shall"
+    r"|has|have|had|may|might|must|kya)(?:n't|nt)?\b",
+    re.IGNORECASE,
+)
+
+
+def answerable_in_its_words(question: str) -> bool:
+    """A yes/no or either-or question: its answer may use only the question's own words ("Yes,
+    GPT-2 was open.", "Closed models are faster."). Any other question asks for something the
+    answer has to add."""
+    return bool(_ASKS_YES_NO.search(question) or re.search(r"\bor\b", question, re.IGNORECASE))
+
+
 def expected_answer(question: str) -> str | None:
     """'expansion', 'money', 'year', 'time', 'number', 'name', or None when the question's form
     asks for no such value."""

@@ -3,7 +3,7 @@
 The evaluation uses it for citation precision and recall, and the answer pipeline can use it to
 verify citations as they are made, so it lives in the library and answers in milliseconds.
 
-The rule (``overlap+embedding+question-v2``), for an answer sentence S (citation markers
+The rule (``overlap+embedding+question-v3``), for an answer sentence S (citation markers
 removed), a passage P and, when known, the question Q the sentence answers:
 
 - **content words** (``text.claim_words``) are lower-cased word tokens minus stop words
@@ -20,6 +20,13 @@ removed), a passage P and, when known, the question Q the sentence answers:
 - **supported** when every number in S occurs in P, and overlap >= ``min_overlap`` (0.85) or
   similarity >= ``min_similarity`` (0.85) or answer overlap >= ``min_answer_overlap`` (0.75)
   with at least one answer word that is not a number.
+
+**Echoes** (``-v3``). With the question known, a sentence whose content words are all the
+question's ("The Stanford AI Index 2024 used 10 benchmarks to compare open and closed models."
+for "Which 10 benchmarks did it use?") says nothing the question did not, and is not supported
+whatever the passage holds. A yes/no or either-or question ("Is GPT-2 open?", "Which is
+faster, open or closed?") may be answered in its own words, so its answers are not held to this
+(``relevance.answerable_in_its_words``).
 
 Overlap catches a faithful answer that merges two passage sentences (no single sentence is
 similar enough); similarity catches a paraphrase with few shared words; answer overlap catches
@@ -58,8 +65,11 @@ answer to the question though it continues one: "Violations can result in accoun
 after "Providers enforce their rules through terms of service.", or the items of a list. Within
 one answer, a pair the passage backs counts as supported when its evidence sentence is within
 two sentences of the evidence of an on-question sentence (or of another continuation) in the
-same passage. The pipeline and the evaluation's citation metrics both
-read answers this way.
+same passage. A sentence's evidence is its best-matching passage sentence and every passage
+sentence it restates (``drawn_on``: most of that sentence's content words are in it): an
+answer that merges two bullets ("improved NER ... by LLM-assisted labeling with Inference
+Endpoints") anchors the bullets after both, so "Fine-tuned smaller models ..." continues it.
+The pipeline and the evaluation's citation metrics both read answers this way.
 
 **Rounded numbers.** "24%" is the passage's "24.2%" rounded: a number of the sentence with
 fewer decimals than a passage number, equal to it rounded, counts as found.
@@ -73,6 +83,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from assistant.embeddings import Embedder
+from assistant.grounding.relevance import answerable_in_its_words
 from assistant.keyterms import KeyTerms
 from assistant.text import (
     NUMBER,
@@ -83,10 +94,12 @@ from assistant.text import (
     split_sentences,
 )
 
-CHECKER_NAME = "overlap+embedding+question-v2+relevance-v3"
+CHECKER_NAME = "overlap+embedding+question-v3+relevance-v3"
 RELEVANCE_COVERAGE_WEIGHT = 0.2
 FOCUS_MISSING_SHARE = 0.5  # of the key-term credit, when the question's rarest term is missing
 CONTINUES_WITHIN = 2  # passage sentences between an answer's evidence and a continuation's
+DRAWN_SHARE = 0.6  # of a passage sentence's content words a claim holds when it restates it
+DRAWN_MIN_WORDS = 3  # content words a passage sentence needs for that ("Approach:" has one)
 HEADING_WORDS = 12  # a passage's first line this short, without a full stop, is its heading
 
 
@@ -101,6 +114,7 @@ class SupportDecision:
     relevance: float | None = None  # how much the pair is about the question (None: unknown)
     position: int = 0  # where best_sentence is among the passage's sentences
     heading_on_question: bool = False  # a list item, from a passage headed by the question
+    drawn_from: tuple[int, ...] = ()  # the passage sentences the claim restates (``drawn_on``)
 
 
 class SupportChecker:
@@ -137,18 +151,21 @@ class SupportChecker:
             "relevance_coverage_weight": RELEVANCE_COVERAGE_WEIGHT,
             "focus_missing_share": FOCUS_MISSING_SHARE,
             "continues_within": CONTINUES_WITHIN,
+            "drawn_share": DRAWN_SHARE,
         }
 
     def describe(self) -> str:
         return (
             f"{self.name} with {self.embedder.name}: supported when the passage has every "
-            f"number of the sentence and (content-word overlap >= {self.min_overlap} or "
+            f"number of the sentence, the sentence adds a word to a question that is not yes/no "
+            f"or either-or, and (content-word overlap >= {self.min_overlap} or "
             f"similarity to its best-matching sentence >= {self.min_similarity} or, given the "
             f"question, overlap of the words not taken from it >= {self.min_answer_overlap}), "
             f"and, given the question, relevance (cosine of question and sentence + "
             f"{RELEVANCE_COVERAGE_WEIGHT} x key-term coverage of sentence and passage, "
             f"x {FOCUS_MISSING_SHARE} without the rarest term) >= "
-            f"{self.min_relevance} or, within an answer, its evidence is within "
+            f"{self.min_relevance} or, within an answer, its evidence (best sentence and those "
+            f"it restates, >= {DRAWN_SHARE} of their words) is within "
             f"{CONTINUES_WITHIN} passage sentences of evidence that counts"
         )
 
@@ -174,8 +191,11 @@ class SupportChecker:
         asking = [question] if question else []
         self._embed_missing([*asking, *claims, *(s for group in candidates for s in group)])
         asked = claim_words(question) if question and read_as_answers else None
+        must_add = (
+            claim_words(question) if question and not answerable_in_its_words(question) else None
+        )
         decisions = [
-            self._decide(claim, passage, group, asked)
+            self._decide(claim, passage, group, asked, must_add)
             for claim, (_, passage), group in zip(claims, pairs, candidates, strict=True)
         ]
         if not question:
@@ -232,7 +252,12 @@ class SupportChecker:
         )
 
     def _decide(
-        self, claim: str, passage: str, candidates: list[str], asked: set[str] | None
+        self,
+        claim: str,
+        passage: str,
+        candidates: list[str],
+        asked: set[str] | None,
+        must_add: set[str] | None = None,
     ) -> SupportDecision:
         said = claim_words(claim)
         passage_words = claim_words(passage)
@@ -246,10 +271,15 @@ class SupportChecker:
         best = int(np.argmax(scores)) if scores else 0
         similarity = scores[best] if scores else 0.0
         numbers_ok = numbers_found(numbers_in(claim), numbers_in(passage))
-        supported = numbers_ok and (
-            overlap >= self.min_overlap
-            or similarity >= self.min_similarity
-            or (answer_overlap is not None and answer_overlap >= self.min_answer_overlap)
+        echoes = must_add is not None and said <= must_add  # says only what was asked
+        supported = (
+            numbers_ok
+            and not echoes
+            and (
+                overlap >= self.min_overlap
+                or similarity >= self.min_similarity
+                or (answer_overlap is not None and answer_overlap >= self.min_answer_overlap)
+            )
         )
         return SupportDecision(
             supported=bool(supported and claim),
@@ -258,6 +288,7 @@ class SupportChecker:
             best_sentence=candidates[best] if candidates else "",
             position=best,
             answer_overlap=None if answer_overlap is None else round(answer_overlap, 4),
+            drawn_from=drawn_on(said, candidates),
         )
 
     def _embed_missing(self, texts: list[str]) -> None:
@@ -288,16 +319,40 @@ def in_answer(decisions: Sequence[tuple[int, SupportDecision]]) -> list[bool]:
     grew = True
     while grew:
         grew = False
-        anchors = {(n, d.position) for (n, d), ok in zip(decisions, counted, strict=True) if ok}
+        anchors = {
+            (n, position)
+            for (n, d), ok in zip(decisions, counted, strict=True)
+            if ok
+            for position in _evidence(d)
+        }
         anchors |= headings
         for i, (number, decision) in enumerate(decisions):
             near = any(
-                (number, decision.position + step) in anchors
+                (number, position + step) in anchors
+                for position in _evidence(decision)
                 for step in range(-CONTINUES_WITHIN, CONTINUES_WITHIN + 1)
             )
             if not counted[i] and decision.backed and near:
                 counted[i] = grew = True
     return counted
+
+
+def _evidence(decision: SupportDecision) -> set[int]:
+    """Where in its passage a decision's evidence lies: its best sentence and those it restates."""
+    return {decision.position, *decision.drawn_from}
+
+
+def drawn_on(said: set[str], sentences: Sequence[str]) -> tuple[int, ...]:
+    """The passage sentences a claim with content words ``said`` restates: those with three
+    content words or more, most of which (``DRAWN_SHARE``) the claim holds. A claim that merges
+    two bullets ("improved NER ... by LLM-assisted labeling with Inference Endpoints") draws on
+    both, though only one is its ``best_sentence``."""
+    drawn = []
+    for position, sentence in enumerate(sentences):
+        words = claim_words(sentence)
+        if len(words) >= DRAWN_MIN_WORDS and len(words & said) >= DRAWN_SHARE * len(words):
+            drawn.append(position)
+    return tuple(drawn)
 
 
 def numbers_found(claimed: set[str], passage: set[str]) -> bool:
