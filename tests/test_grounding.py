@@ -140,6 +140,29 @@ def test_a_backed_sentence_continuing_an_on_question_one_from_its_passage_is_kep
     assert result.unsupported == ["TensorFlow came out in 2015."]
 
 
+def test_the_value_asked_for_must_come_from_a_sentence_on_the_question_by_itself():
+    """ "How many ...?" is not answered by a number in a sentence kept only as a continuation."""
+    text = "LLaMA 2 came from Meta [1]. It was trained at 70 billion parameters [1]."
+    checker = ScriptedChecker(
+        {
+            "LLaMA 2 came from Meta.": {1: "on"},
+            "It was trained at 70 billion parameters.": {1: "backed"},
+        }
+    )
+    asked = "How many users does LLaMA 2 have?"
+    result = verify(text, PASSAGES, checker, question=asked)
+    assert result.supported == [
+        "LLaMA 2 came from Meta [1].",
+        "It was trained at 70 billion parameters [1].",
+    ]
+    assert result.answering == ["LLaMA 2 came from Meta [1]."]
+    grounding = Grounding(
+        GroundingSettings(min_score=0.2, refuse_unsupported=True, refusal="rules"), checker
+    )
+    answer = stream(text, asked, grounding=grounding).run()
+    assert answer.refused and answer.refusal_reason == "no-answer"
+
+
 def test_in_answer_needs_nearby_evidence_in_the_passage_of_an_on_question_sentence():
     def decision(supported, backed, position):
         return SupportDecision(supported, 1.0, 1.0, "", backed=backed, position=position)

@@ -9,7 +9,10 @@ Refusal is decided from evidence, not only from the model's wording:
   sentences is supported by any shown passage (an answer with no evidence behind it is not shown
   as an answer), or when its supported sentences hold no value of the kind the question asks for
   (a "how many" answered without a number, a "what does NER stand for" without the words that
-  spell it). Then the fitted refusal model weighs the rest of the evidence.
+  spell it). Only sentences on the question by themselves count for that, not those kept as
+  their continuation (``support.in_answer``): "requires billions of dollars" after "OpenAI
+  sells API access" gives no amount for "how much does OpenAI make?". Then the fitted refusal
+  model weighs the rest of the evidence.
 - **Before refusing for want of support**, a claim close to a passage sentence (cosine
   ``QUOTE_FROM``) is replaced by that sentence, quoted: the model paraphrased something the
   passage says, too loosely for the checker. Only a sentence that holds some of what the claim
@@ -124,7 +127,9 @@ class Grounding:
             quoted = self._quote_closest(verification, shown, question, confident)
             if quoted is not None:
                 text, verification = quoted
-        supported = " ".join(verification.supported)
+        # The value asked for ("how much money?") must come from a sentence on the question by
+        # itself, not from one that only continues it ("... requires billions of dollars").
+        supported = " ".join(verification.answering)
         evidence = self.evidence(question, hits, shown, declined, verification, supported)
         reason = self._refusal(declined, verification, evidence)
         if reason is not None:

@@ -55,6 +55,7 @@ class Verification:
     backed: int = 0  # claims some passage backs, on the question or not
     relevance: float | None = None  # the best claim's relevance to the question (None: unknown)
     closest: Closest | None = None  # the passage sentence most like any claim
+    answering: list[str] = field(default_factory=list)  # supported and on the question alone
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,7 @@ def verify(
         default=None,
     )
 
+    on_question = {claim: any(d.supported for d in per_claim[i]) for i, claim in enumerate(claims)}
     rewritten, supported_markers, unsupported, supported = text, set(), [], []
     seen: set[str] = set()
     for claim in claims:
@@ -188,6 +190,7 @@ def verify(
         backed=backed,
         relevance=max(relevances) if relevances else None,
         closest=closest,
+        answering=[claim for claim in supported if on_question[claim]],
     )
 
 
