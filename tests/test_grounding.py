@@ -386,6 +386,34 @@ def test_only_a_whole_sentence_is_quoted():
     assert not quotable("It was open.")  # too short to stand alone
 
 
+def test_a_pointing_reply_quotes_a_whole_sentence_not_a_heading():
+    passages = [hit(1, "LLaMA releases\nMeta released LLaMA 2 in sizes from 7B to 70B parameters.")]
+    quote = quote_pointed_passage("[1]", passages, "What about LLaMA releases?", HashingEmbedder())
+    assert quote == 'Passage [1] says: "Meta released LLaMA 2 in sizes from 7B to 70B parameters."'
+
+
+def test_a_yes_no_answer_that_only_restates_the_question_becomes_the_closest_sentence_quoted():
+    asked = "Did Google make TensorFlow public?"
+    reply = "Yes, Google did make TensorFlow public [2]."
+    grounding = Grounding(
+        GroundingSettings(min_score=0.2, refuse_unsupported=True, check_relevance=False), CHECKER
+    )
+    answer = stream(reply, asked, grounding=grounding).run()
+    assert not answer.refused and answer.draft == reply
+    assert answer.text == (
+        'Passage [2] says: "Google open-sourced TensorFlow in 2015 as its machine learning '
+        'framework."'
+    )
+    embedder = HashingEmbedder()
+    assert quote_pointed_passage(reply, PASSAGES, asked, embedder) is None  # only when asked to
+    either_or = "Is TensorFlow public or private?"  # "It is public." answers that one
+    restated = "TensorFlow is public [2]."
+    assert quote_pointed_passage(restated, PASSAGES, either_or, embedder, restated=True) is None
+    assert quote_pointed_passage(
+        restated, PASSAGES, "Is TensorFlow public?", embedder, restated=True
+    )
+
+
 def test_a_reply_with_a_claim_or_no_marker_is_not_replaced():
     embedder = HashingEmbedder()
     asked = "What about TensorFlow?"

@@ -17,7 +17,10 @@ Refusal is decided from evidence, not only from the model's wording:
   ``QUOTE_FROM``) is replaced by that sentence, quoted: the model paraphrased something the
   passage says, too loosely for the checker. Only a sentence that holds some of what the claim
   adds to the question is quoted (``says_what_claim_adds``): one that shares only the question's
-  topic would not answer it. The quote is checked like any answer.
+  topic would not answer it. The quote is checked like any answer. Likewise a yes/no answer
+  that only restates its question ("Yes, Anthropic makes the principles behind Claude
+  public.") is replaced by the shown sentence closest to the question, quoted: the reader sees
+  what the passages say instead of a refusal or an unchecked "yes" (``_quote_asked``).
 
 The checker reads a claim as an answer to the question (words echoed from the question claim
 nothing) only when retrieval is confident, the best passage at least ``confident_score``
@@ -125,6 +128,7 @@ class Grounding:
         )
         if not declined and not verification.supported_markers:
             quoted = self._quote_closest(verification, shown, question, confident)
+            quoted = quoted or self._quote_asked(text, shown, question, confident)
             if quoted is not None:
                 text, verification = quoted
         # The value asked for ("how much money?") must come from a sentence on the question by
@@ -155,6 +159,18 @@ class Grounding:
         if not says_what_claim_adds(closest, question):
             return None
         text = f'Passage [{closest.number}] says: "{closest.sentence}"'
+        quoted = verify(text, shown, self.checker, question=question, read_as_answers=confident)
+        return (text, quoted) if quoted.supported_markers else None
+
+    def _quote_asked(self, text, shown, question, confident):
+        """No claim is backed, and the answer only restates a yes/no question ("Yes, Anthropic
+        makes the principles behind Claude public."): the shown sentence closest to the
+        question, quoted, and checked like any answer. The reader sees what the passages say
+        rather than a refusal or an unchecked "yes"."""
+        embedder = self.checker.embedder
+        text = quote_pointed_passage(text, shown, question, embedder, restated=True)
+        if text is None:
+            return None
         quoted = verify(text, shown, self.checker, question=question, read_as_answers=confident)
         return (text, quoted) if quoted.supported_markers else None
 

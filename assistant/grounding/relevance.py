@@ -118,11 +118,16 @@ _ASKS_YES_NO = re.compile(
 )
 
 
+def asks_yes_or_no(question: str) -> bool:
+    """It opens (or a clause of it opens) with an auxiliary verb: "Is GPT-2 open?"."""
+    return bool(_ASKS_YES_NO.search(question))
+
+
 def answerable_in_its_words(question: str) -> bool:
     """A yes/no or either-or question: its answer may use only the question's own words ("Yes,
     GPT-2 was open.", "Closed models are faster."). Any other question asks for something the
     answer has to add."""
-    return bool(_ASKS_YES_NO.search(question) or re.search(r"\bor\b", question, re.IGNORECASE))
+    return asks_yes_or_no(question) or bool(re.search(r"\bor\b", question, re.IGNORECASE))
 
 
 def expected_answer(question: str) -> str | None:

@@ -21,9 +21,10 @@ After the answer has streamed, each sentence is checked with the SupportChecker
 Lead-ins ("Here is what the documents say:"), bare markers, sentences which only point at a
 passage ("This is explained in passage [4]."), questions the model asks itself and its own
 refusals are not claims and are left alone (a pointer or a question is taken out of an answer
-that has supported sentences). A reply
-which only points at passages ("[2]") is replaced by the shown sentence closest to the
-question, quoted, and checked like any answer (``quote_pointed_passage``).
+that has supported sentences). A reply which only points at passages ("[2]") is replaced by
+the shown sentence closest to the question (a whole sentence, not a heading), quoted, and
+checked like any answer (``quote_pointed_passage``); so is an unsupported yes/no answer that only
+restates its question (``restated``, from ``decision.py``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 
 from assistant.embeddings import Embedder
 from assistant.grounding.refusal import model_declined
+from assistant.grounding.relevance import asks_yes_or_no
 from assistant.grounding.support import SupportChecker, in_answer
 from assistant.retrieval import Hit
 from assistant.text import (
@@ -194,6 +196,12 @@ def verify(
     )
 
 
+_OFFERS_CHOICE = re.compile(r"\bor\b", re.IGNORECASE)
+# Words that only say which way a yes/no answer goes ("doesn't", "never", "true").
+_POLARITY = claim_words(
+    "yes no not never doesn't didn't hasn't haven't hadn't won't wouldn't shouldn't couldn't "
+    "weren't indeed true false correct right wrong"
+)
 _WHOLE_SENTENCE_END = re.compile(r"[.!?\u0964][\"'\u201d\u2019)\]]*$")
 QUOTED_WORDS = 6  # the fewest words of a passage sentence quoted as the answer
 
@@ -258,7 +266,7 @@ def _could_be_head(clause: str, asked: set[str]) -> bool:
 
 
 def quote_pointed_passage(
-    text: str, passages: list[Hit], question: str, embedder: Embedder
+    text: str, passages: list[Hit], question: str, embedder: Embedder, *, restated: bool = False
 ) -> str | None:
     """When the model only points at passages ("[2]"), the shown sentence closest to the question.
 
@@ -266,10 +274,17 @@ def quote_pointed_passage(
     but did not write it. Its markers are unreliable (it cites a neighbour of the right passage
     about half the time), so the answer becomes the sentence of any shown passage most similar
     to the question, quoted and cited: 'Passage [1] says: "..."', and it is then checked like
-    any answer. None when the text makes a claim of its own or points at no shown passage.
+    any answer. Only a whole sentence of six words or more is quoted (``quotable``), not a
+    heading. With ``restated``, a yes/no answer that only restates its question counts as
+    pointing too ("Yes, Anthropic makes the principles behind Claude public. [2]"): it says
+    which way, but not what in the passages says so. None when the text makes a claim of its
+    own or points at no shown passage.
     """
     sentences = split_answer_sentences(text)
-    if not sentences or not all(makes_no_claim(sentence) for sentence in sentences):
+    if not sentences or not all(
+        makes_no_claim(sentence) or (restated and _restates(sentence, question))
+        for sentence in sentences
+    ):
         return None
     if not any(1 <= n <= len(passages) for n in markers_in(text)):
         return None
@@ -277,13 +292,21 @@ def quote_pointed_passage(
         (number, sentence)
         for number, hit in enumerate(passages, start=1)
         for sentence in split_sentences(hit.chunk.readable_text)
-        if claim_words(sentence)
+        if quotable(sentence)
     ]
     if not candidates:
         return None
     vectors = embedder.embed([question, *(sentence for _, sentence in candidates)])
     number, sentence = candidates[int((vectors[1:] @ vectors[0]).argmax())]
     return f'Passage [{number}] says: "{sentence}"'
+
+
+def _restates(sentence: str, question: str) -> bool:
+    """A yes/no question's answer that only restates it ("Yes, Anthropic makes the principles
+    behind Claude public."): it says which way, but not what in the passages says so."""
+    if not asks_yes_or_no(question) or _OFFERS_CHOICE.search(question):
+        return False  # "Is the gap growing or shrinking?" "It is shrinking." answers it
+    return claim_words(remove_markers(sentence)) <= claim_words(question) | _POLARITY
 
 
 def _tidy_gaps(text: str) -> str:
