@@ -107,6 +107,19 @@ def test_a_wrong_number_is_never_supported(checker):
     assert not checker.check("They labelled 40,000 news articles.", PASSAGE).supported
 
 
+def test_a_count_written_as_a_word_is_a_number(checker):
+    passage = "A new wave of copyright lawsuits targets the big AI image generators."
+    invented = "Two copyright lawsuits target the big AI image generators."
+    assert not checker.check(invented, passage).supported
+    assert checker.check(
+        "Copyright lawsuits target the big AI image generators.", passage
+    ).supported
+    assert checker.check(invented, passage.replace("A new wave of", "2")).supported
+    assert checker.check(invented, passage.replace("A new wave of", "Two")).supported
+    premise = "What do the two copyright lawsuits target?"  # the question's count is no claim
+    assert checker.check(invented, passage, question=premise).backed
+
+
 def test_a_rounded_number_counts_as_the_passages_number(checker):
     passage = "Closed models had a median 24.2% performance advantage across 10 benchmarks."
     said = "Closed models had a median {} performance advantage across 10 benchmarks."

@@ -19,7 +19,9 @@ removed), a passage P and, when known, the question Q the sentence answers:
   that came out of the Intel partnership is called Optimum Intel" is judged by "optimum" alone.
 - **supported** when every number in S occurs in P, and overlap >= ``min_overlap`` (0.85) or
   similarity >= ``min_similarity`` (0.85) or answer overlap >= ``min_answer_overlap`` (0.75)
-  with at least one answer word that is not a number.
+  with at least one answer word that is not a number. Counts written as words ("two" to
+  "twelve") are numbers too (``-v3``): "Two copyright lawsuits have been filed" needs a 2 or a
+  "two" in the passage, unless the question says it ("its three case studies").
 
 **Echoes** (``-v3``). With the question known, a sentence whose content words are all the
 question's ("The Stanford AI Index 2024 used 10 benchmarks to compare open and closed models."
@@ -77,6 +79,7 @@ fewer decimals than a passage number, equal to it rounded, counts as found.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -194,8 +197,9 @@ class SupportChecker:
         must_add = (
             claim_words(question) if question and not answerable_in_its_words(question) else None
         )
+        premises = counted_in_words(question) if question else set()  # "its three case studies"
         decisions = [
-            self._decide(claim, passage, group, asked, must_add)
+            self._decide(claim, passage, group, asked, must_add, premises)
             for claim, (_, passage), group in zip(claims, pairs, candidates, strict=True)
         ]
         if not question:
@@ -258,6 +262,7 @@ class SupportChecker:
         candidates: list[str],
         asked: set[str] | None,
         must_add: set[str] | None = None,
+        premises: frozenset[str] | set[str] = frozenset(),
     ) -> SupportDecision:
         said = claim_words(claim)
         passage_words = claim_words(passage)
@@ -270,7 +275,8 @@ class SupportChecker:
         scores = [float(vector @ self._cache[candidate]) for candidate in candidates]
         best = int(np.argmax(scores)) if scores else 0
         similarity = scores[best] if scores else 0.0
-        numbers_ok = numbers_found(numbers_in(claim), numbers_in(passage))
+        claimed = numbers_in(claim) | (counted_in_words(claim) - premises)
+        numbers_ok = numbers_found(claimed, numbers_in(passage) | counted_in_words(passage))
         echoes = must_add is not None and said <= must_add  # says only what was asked
         supported = (
             numbers_ok
@@ -353,6 +359,18 @@ def drawn_on(said: set[str], sentences: Sequence[str]) -> tuple[int, ...]:
         if len(words) >= DRAWN_MIN_WORDS and len(words & said) >= DRAWN_SHARE * len(words):
             drawn.append(position)
     return tuple(drawn)
+
+
+# Counts written as words are numbers too: "two lawsuits" needs a 2 or a "two" in the passage.
+# ("one" is left out: "one of the first" counts nothing.)
+_COUNTS = "two three four five six seven eight nine ten eleven twelve"
+_COUNT_WORDS = {word: str(value) for value, word in enumerate(_COUNTS.split(), start=2)}
+_COUNT_WORD = re.compile(rf"\b(?:{'|'.join(_COUNT_WORDS)})\b", re.IGNORECASE)
+
+
+def counted_in_words(text: str) -> set[str]:
+    """The counts a text writes as words, "two" to "twelve", as numbers ("2" to "12")."""
+    return {_COUNT_WORDS[word.lower()] for word in _COUNT_WORD.findall(text)}
 
 
 def numbers_found(claimed: set[str], passage: set[str]) -> bool:
