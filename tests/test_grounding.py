@@ -98,6 +98,8 @@ def test_a_sentence_that_only_says_where_the_answer_is_written_is_not_a_claim():
     assert not makes_no_claim("Open models are described in the thesis as cheaper [1].")
     assert not makes_no_claim("The answer was found in 1985 [1].")
     assert makes_no_claim("This license is [4].")  # a pointer with its pointing tidied away
+    assert makes_no_claim("This is explained in [2].")  # the marker stands for "passage 2"
+    assert not makes_no_claim("It was built in [2].")
     text = "Google open-sourced TensorFlow in 2015 [2]. This is detailed in passage [2]."
     assert verify(text, PASSAGES, CHECKER).text == "Google open-sourced TensorFlow in 2015 [2]."
 

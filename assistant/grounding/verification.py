@@ -70,11 +70,12 @@ class Closest:
     claim: str = ""  # the answer's claim it is most like
 
 
-# "This is explained in passage [4].", "The principles that guide it are outlined in the passage."
+# "This is explained in passage [4].", "The principles that guide it are outlined in the passage.",
+# "This is explained in [2]." (the marker taken out)
 _POINTS_AT_PASSAGE = re.compile(
     r"\b(?:is|are|was|were|be|been)\s+(?:\w+\s+)?(?:explained|outlined|described|mentioned|found"
-    r"|given|stated|detailed|discussed|listed|provided|shown|covered|summari[sz]ed)\s+(?:in|by)\s+"
-    r"(?:the\s+|this\s+|that\s+)?(?:passages?|documents?|context|text|sources?)\W*$",
+    r"|given|stated|detailed|discussed|listed|provided|shown|covered|summari[sz]ed)\s+(?:in|by)"
+    r"(?:\s+(?:the\s+|this\s+|that\s+)?(?:passages?|documents?|context|text|sources?))?\W*$",
     re.IGNORECASE,
 )
 # "This is [2].", "This license is [4].": what was left of "This is found in passage [2]."
