@@ -1,9 +1,9 @@
 """Grounding: is the answer backed by the passages, and should the assistant refuse?
 
-``support`` decides whether a passage supports a sentence, ``verification`` checks every
-sentence of an answer and moves markers to their evidence, ``relevance`` checks that an answer
-answers the question, ``refusal`` names each reason to refuse, and ``decision`` puts them
-together in the order the answer stream asks.
+``support`` decides whether a passage supports a sentence (``numbers`` says which numbers must
+match), ``verification`` checks every sentence of an answer and moves markers to their
+evidence, ``relevance`` checks that an answer answers the question, ``refusal`` names each
+reason to refuse, and ``decision`` puts them together in the order the answer stream asks.
 """
 
 from assistant.grounding.decision import Grounding, Verdict

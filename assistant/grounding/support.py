@@ -79,13 +79,13 @@ fewer decimals than a passage number, equal to it rounded, counts as found.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from assistant.embeddings import Embedder
+from assistant.grounding.numbers import counted_in_words, numbers_found
 from assistant.grounding.relevance import answerable_in_its_words
 from assistant.keyterms import KeyTerms
 from assistant.text import (
@@ -359,31 +359,6 @@ def drawn_on(said: set[str], sentences: Sequence[str]) -> tuple[int, ...]:
         if len(words) >= DRAWN_MIN_WORDS and len(words & said) >= DRAWN_SHARE * len(words):
             drawn.append(position)
     return tuple(drawn)
-
-
-# Counts written as words are numbers too: "two lawsuits" needs a 2 or a "two" in the passage.
-# ("one" is left out: "one of the first" counts nothing.)
-_COUNTS = "two three four five six seven eight nine ten eleven twelve"
-_COUNT_WORDS = {word: str(value) for value, word in enumerate(_COUNTS.split(), start=2)}
-_COUNT_WORD = re.compile(rf"\b(?:{'|'.join(_COUNT_WORDS)})\b", re.IGNORECASE)
-
-
-def counted_in_words(text: str) -> set[str]:
-    """The counts a text writes as words, "two" to "twelve", as numbers ("2" to "12")."""
-    return {_COUNT_WORDS[word.lower()] for word in _COUNT_WORD.findall(text)}
-
-
-def numbers_found(claimed: set[str], passage: set[str]) -> bool:
-    """Every number of a sentence is in the passage, or is a passage number rounded ("24")."""
-
-    def rounded(number: str) -> bool:
-        places = len(number.partition(".")[2])
-        return any(
-            len(given.partition(".")[2]) > places and round(float(given), places) == float(number)
-            for given in passage
-        )
-
-    return all(number in passage or rounded(number) for number in claimed)
 
 
 def agreement(checker: SupportChecker, labelled: Sequence[dict]) -> dict:
