@@ -73,6 +73,10 @@ answer that merges two bullets ("improved NER ... by LLM-assisted labeling with 
 Endpoints") anchors the bullets after both, so "Fine-tuned smaller models ..." continues it.
 The pipeline and the evaluation's citation metrics both read answers this way.
 
+**Table cells** (``cells-v1``, ``cells.py``). A sentence backed by a table row must not say of
+one column what the row says of another ("open models are leading edge" from "Closed Models:
+Leading edge ...; Open Models: Competitive, narrowing gap").
+
 **Rounded numbers.** "24%" is the passage's "24.2%" rounded: a number of the sentence with
 fewer decimals than a passage number, equal to it rounded, counts as found.
 """
@@ -85,6 +89,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from assistant.embeddings import Embedder
+from assistant.grounding.cells import swaps_columns
 from assistant.grounding.numbers import counted_in_words, numbers_found
 from assistant.grounding.relevance import answerable_in_its_words
 from assistant.keyterms import KeyTerms
@@ -97,7 +102,7 @@ from assistant.text import (
     split_sentences,
 )
 
-CHECKER_NAME = "overlap+embedding+question-v3+relevance-v3"
+CHECKER_NAME = "overlap+embedding+question-v3+relevance-v3+cells-v1"
 RELEVANCE_COVERAGE_WEIGHT = 0.2
 FOCUS_MISSING_SHARE = 0.5  # of the key-term credit, when the question's rarest term is missing
 CONTINUES_WITHIN = 2  # passage sentences between an answer's evidence and a continuation's
@@ -161,12 +166,12 @@ class SupportChecker:
         return (
             f"{self.name} with {self.embedder.name}: supported when the passage has every "
             f"number of the sentence, the sentence adds a word to a question that is not yes/no "
-            f"or either-or, and (content-word overlap >= {self.min_overlap} or "
-            f"similarity to its best-matching sentence >= {self.min_similarity} or, given the "
-            f"question, overlap of the words not taken from it >= {self.min_answer_overlap}), "
-            f"and, given the question, relevance (cosine of question and sentence + "
-            f"{RELEVANCE_COVERAGE_WEIGHT} x key-term coverage of sentence and passage, "
-            f"x {FOCUS_MISSING_SHARE} without the rarest term) >= "
+            f"or either-or, it gives no table column another's cell, and (content-word overlap "
+            f">= {self.min_overlap} or similarity to its best-matching sentence >= "
+            f"{self.min_similarity} or, given the question, overlap of the words not taken from "
+            f"it >= {self.min_answer_overlap}), and, given the question, relevance (cosine of "
+            f"question and sentence + {RELEVANCE_COVERAGE_WEIGHT} x key-term coverage of sentence "
+            f"and passage, x {FOCUS_MISSING_SHARE} without the rarest term) >= "
             f"{self.min_relevance} or, within an answer, its evidence (best sentence and those "
             f"it restates, >= {DRAWN_SHARE} of their words) is within "
             f"{CONTINUES_WITHIN} passage sentences of evidence that counts"
@@ -278,9 +283,12 @@ class SupportChecker:
         claimed = numbers_in(claim) | (counted_in_words(claim) - premises)
         numbers_ok = numbers_found(claimed, numbers_in(passage) | counted_in_words(passage))
         echoes = must_add is not None and said <= must_add  # says only what was asked
+        drawn = drawn_on(said, candidates)
+        swapped = any(swaps_columns(claim, candidates[i]) for i in {best, *drawn} if candidates)
         supported = (
             numbers_ok
             and not echoes
+            and not swapped
             and (
                 overlap >= self.min_overlap
                 or similarity >= self.min_similarity
@@ -294,7 +302,7 @@ class SupportChecker:
             best_sentence=candidates[best] if candidates else "",
             position=best,
             answer_overlap=None if answer_overlap is None else round(answer_overlap, 4),
-            drawn_from=drawn_on(said, candidates),
+            drawn_from=drawn,
         )
 
     def _embed_missing(self, texts: list[str]) -> None:

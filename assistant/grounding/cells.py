@@ -1,0 +1,71 @@
+"""Table rows read column by column: a claim must not give one column's cell to another.
+
+``tables.readable`` writes each row of a glued table with its column names: "Accuracy - Closed
+Models: Leading edge, ~24% higher median scores; Open Models: Competitive, narrowing gap." A
+small model copying such a row often swaps the sides ("The thesis rates open models as leading
+edge, ~24% higher median scores"), and every word of that sentence is in the row, so word
+overlap backs it. ``swaps_columns`` reads the claim the way the row is written: after each
+mention of a column (a word of its name no other column's name has, "open" or "closed"), the
+words up to the next mention are what the claim says of that column. When they match another
+column's cell better than the mentioned one's, the claim has swapped the cells.
+
+Only what follows a column's name is read ("open models are cheaper", "for closed models,
+pay-per-use"); a claim that names no column, or a row whose columns share all their words, is
+left to the other checks.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.text import claim_stem, claim_words
+
+# "Accuracy - Closed Models: Leading edge; Open Models: Competitive, narrowing gap."
+_ROW = re.compile(r"^\W*(?P<label>[^:;]+?) - (?P<cells>[^:;]+: [^;]+(?:; [^:;]+: [^;]+)+?)\.?$")
+_WORD = re.compile(r"[^\W_]+")
+# Where a claim turns from one side to the other: "...; closed models ...", "..., while ...".
+_CLAUSE = re.compile(r"[;,]|\b(?:while|whereas|but|compared (?:to|with))\b", re.IGNORECASE)
+MIN_SWAPPED_WORDS = 2  # words of another column's cell that make a swap, more than its own
+
+
+def row_cells(sentence: str) -> list[tuple[str, str]]:
+    """(column name, cell) for each cell of a row written by ``tables.readable``, else []."""
+    found = _ROW.match(sentence.strip())
+    if not found:
+        return []
+    cells = [cell.partition(": ") for cell in found["cells"].split("; ")]
+    return [(name.strip(), value.strip().rstrip(".")) for name, _, value in cells]
+
+
+def swaps_columns(claim: str, sentence: str) -> bool:
+    """The claim says of one column what the row ``sentence`` says of another."""
+    row = row_cells(sentence)
+    if len(row) < 2:
+        return False
+    names = [claim_words(name) for name, _ in row]
+    keys = [name - set().union(*(other for other in names if other is not name)) for name in names]
+    if not all(keys):
+        return False
+    values = [claim_words(value) for _, value in row]
+    named = set().union(*names)
+    clauses = [(clause, _columns_named(clause, keys)) for clause in _CLAUSE.split(claim)]
+    both_sides = len(set().union(*(columns for _, columns in clauses))) >= 2
+    for clause, columns in clauses:
+        if len(columns) != 1:
+            continue
+        (column,) = columns
+        said = claim_words(clause) - named
+        own = len(said & values[column])
+        other = max(len(said & value) for i, value in enumerate(values) if i != column)
+        if both_sides and other >= MIN_SWAPPED_WORDS and other > own:
+            return True
+        # One side named ("milestone" may be a plain word): only a clause that shares nothing
+        # with that side's cell.
+        if not both_sides and own == 0 and other >= MIN_SWAPPED_WORDS:
+            return True
+    return False
+
+
+def _columns_named(clause: str, keys: list[set[str]]) -> set[int]:
+    stems = {claim_stem(word.lower()) for word in _WORD.findall(clause)}
+    return {column for column, key in enumerate(keys) if stems & key}

@@ -1,0 +1,46 @@
+from assistant.embeddings import HashingEmbedder
+from assistant.grounding import SupportChecker
+from assistant.grounding.cells import row_cells, swaps_columns
+
+ACCURACY = (
+    "Accuracy - Closed Models: Leading edge, ~24% higher median scores; "
+    "Open Models: Competitive, narrowing gap."
+)
+ACCESS = (
+    "Access - Open Democratization: Free/open-source tools; "
+    "Closed/Corporate Control: Restricted APIs, paywalls."
+)
+
+
+def test_a_readable_row_is_read_back_cell_by_cell():
+    assert row_cells(ACCURACY) == [
+        ("Closed Models", "Leading edge, ~24% higher median scores"),
+        ("Open Models", "Competitive, narrowing gap"),
+    ]
+    assert row_cells("Open models are cheaper: no licence fees.") == []
+
+
+def test_a_claim_that_gives_one_column_the_other_columns_cell_is_caught():
+    swapped = "The thesis rates open models as leading edge, ~24% higher median scores."
+    assert swaps_columns(swapped, ACCURACY)
+    assert swaps_columns(f"{swapped[:-1]}; closed models: competitive, narrowing gap.", ACCURACY)
+    right = "Closed models are leading edge, while open models are competitive, a narrowing gap."
+    assert not swaps_columns(right, ACCURACY)
+    # the value before the column's name, both sides named
+    both = "Access is free/open-source tools in open democratization, while restricted APIs "
+    assert not swaps_columns(both + "and paywalls are in closed/corporate control.", ACCESS)
+
+
+def test_a_column_word_used_as_a_plain_word_is_no_swap():
+    row = "2024 - Milestone: LLaMA 3; Impact: Near frontier-scale open models."
+    claim = "LLaMA 3 is a milestone because it represents near frontier-scale open models."
+    assert not swaps_columns(claim, row)  # it shares "LLaMA 3" with the Milestone cell
+
+
+def test_the_checker_does_not_back_a_swapped_row():
+    checker = SupportChecker(HashingEmbedder())
+    swapped = "Open models are leading edge, with ~24% higher median scores."
+    assert not checker.check(swapped, ACCURACY).supported
+    assert checker.check(
+        "Closed models are leading edge, with ~24% higher median scores.", ACCURACY
+    ).supported
