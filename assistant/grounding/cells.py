@@ -4,14 +4,15 @@
 Models: Leading edge, ~24% higher median scores; Open Models: Competitive, narrowing gap." A
 small model copying such a row often swaps the sides ("The thesis rates open models as leading
 edge, ~24% higher median scores"), and every word of that sentence is in the row, so word
-overlap backs it. ``swaps_columns`` reads the claim the way the row is written: after each
-mention of a column (a word of its name no other column's name has, "open" or "closed"), the
-words up to the next mention are what the claim says of that column. When they match another
-column's cell better than the mentioned one's, the claim has swapped the cells.
+overlap backs it. ``swaps_columns`` reads the claim clause by clause (split at ";", ",",
+"while", "whereas", "but", "compared to"). A clause that names one column (a word of that
+column's name no other column's name has: "open", "closed") says something of that column.
+When its words match another column's cell better than the named one's (two words or more),
+the claim has swapped the cells. When the claim names one column only, the word may be plain
+prose ("a milestone"), so the clause must also share nothing with that column's cell.
 
-Only what follows a column's name is read ("open models are cheaper", "for closed models,
-pay-per-use"); a claim that names no column, or a row whose columns share all their words, is
-left to the other checks.
+A claim that names no column, or a row whose column names share all their words, is left to
+the other checks.
 """
 
 from __future__ import annotations

@@ -123,11 +123,16 @@ def asks_yes_or_no(question: str) -> bool:
     return bool(_ASKS_YES_NO.search(question))
 
 
+def offers_choice(question: str) -> bool:
+    """An either-or question: "Which is faster, open or closed?"."""
+    return bool(re.search(r"\bor\b", question, re.IGNORECASE))
+
+
 def answerable_in_its_words(question: str) -> bool:
     """A yes/no or either-or question: its answer may use only the question's own words ("Yes,
     GPT-2 was open.", "Closed models are faster."). Any other question asks for something the
     answer has to add."""
-    return asks_yes_or_no(question) or bool(re.search(r"\bor\b", question, re.IGNORECASE))
+    return asks_yes_or_no(question) or offers_choice(question)
 
 
 def expected_answer(question: str) -> str | None:

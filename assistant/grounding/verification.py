@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from assistant.embeddings import Embedder
 from assistant.grounding.refusal import model_declined
-from assistant.grounding.relevance import asks_yes_or_no
+from assistant.grounding.relevance import asks_yes_or_no, offers_choice
 from assistant.grounding.support import SupportChecker, in_answer
 from assistant.retrieval import Hit
 from assistant.text import (
@@ -197,7 +197,6 @@ def verify(
     )
 
 
-_OFFERS_CHOICE = re.compile(r"\bor\b", re.IGNORECASE)
 # Words that only say which way a yes/no answer goes ("doesn't", "never", "true").
 _POLARITY = claim_words(
     "yes no not never doesn't didn't hasn't haven't hadn't won't wouldn't shouldn't couldn't "
@@ -305,7 +304,7 @@ def quote_pointed_passage(
 def _restates(sentence: str, question: str) -> bool:
     """A yes/no question's answer that only restates it ("Yes, Anthropic makes the principles
     behind Claude public."): it says which way, but not what in the passages says so."""
-    if not asks_yes_or_no(question) or _OFFERS_CHOICE.search(question):
+    if not asks_yes_or_no(question) or offers_choice(question):
         return False  # "Is the gap growing or shrinking?" "It is shrinking." answers it
     return claim_words(remove_markers(sentence)) <= claim_words(question) | _POLARITY
 
