@@ -44,6 +44,8 @@ _ACRONYM_BORDER = re.compile(r"(?<=[A-Z]{2})(?=[A-Z][a-z]{2})")
 LIST_ITEM = re.compile(r"^\s*(?:[-*+\u2022\u2023\u25e6\u25aa\u2043]|\d{1,3}[.)]|[a-z][.)])\s+")
 # "Open Models (LLaMA 3.1, Qwen)" names a row's cell "Open Models".
 _PARENTHESES = re.compile(r"\s*\([^)]*\)")
+# "Accuracy - Closed Models: Leading edge; Open Models: Competitive, narrowing gap."
+_ROW = re.compile(r"^\W*(?P<label>[^:;]+?) - (?P<cells>[^:;]+: [^;]+(?:; [^:;]+: [^;]+)+?)\.?$")
 MIN_LINES = 3  # a header and two rows
 MAX_WORDS = 25
 
@@ -104,6 +106,16 @@ def _row_text(header: list[str], row: list[str]) -> str:
             f"{n}: {cell}" for n, cell in zip(names, row[1:], strict=True)
         )
     return text if text[-1] in ".!?" else text + "."
+
+
+def row_cells(sentence: str) -> list[tuple[str, str]]:
+    """(column name, cell) for each cell of a row ``_row_text`` wrote, else [] (the support
+    checker reads rows back this way, ``grounding/cells.py``)."""
+    found = _ROW.match(sentence.strip())
+    if not found:
+        return []
+    parts = [cell.partition(": ") for cell in found["cells"].split("; ")]
+    return [(name.strip(), value.strip().rstrip(".")) for name, _, value in parts]
 
 
 def _looks_like_header(row: list[str]) -> bool:

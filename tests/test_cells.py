@@ -1,6 +1,7 @@
 from assistant.embeddings import HashingEmbedder
 from assistant.grounding import SupportChecker
-from assistant.grounding.cells import row_cells, swaps_columns
+from assistant.grounding.cells import swaps_columns
+from assistant.tables import row_cells
 
 ACCURACY = (
     "Accuracy - Closed Models: Leading edge, ~24% higher median scores; "

@@ -1,7 +1,7 @@
 from assistant.chunking import Chunk, chunk_document
 from assistant.documents import Document, Page
 from assistant.embeddings import HashingEmbedder
-from assistant.tables import cells, readable
+from assistant.tables import cells, readable, row_cells
 
 COMPARISON = """📊 Performance Comparison
 
@@ -23,6 +23,15 @@ def test_a_glued_table_is_written_row_by_row_with_its_column_names():
         "Training Cost - Open Models: $78M–$191M frontier scale; "
         "Closed Models: $5M–$10M for top open models."
     )
+
+
+def test_a_written_row_reads_back_as_its_cells():
+    row = readable(COMPARISON).splitlines()[3]
+    assert row_cells(row) == [
+        ("Open Models", "Depends on hardware"),
+        ("Closed Models", "Optimized cloud infrastructure"),
+    ]
+    assert row_cells("Aspect | Open Models | Closed Models") == []
 
 
 def test_a_row_with_a_cell_too_few_is_split_where_an_acronym_meets_a_word():

@@ -19,23 +19,13 @@ from __future__ import annotations
 
 import re
 
+from assistant.tables import row_cells
 from assistant.text import claim_stem, claim_words
 
-# "Accuracy - Closed Models: Leading edge; Open Models: Competitive, narrowing gap."
-_ROW = re.compile(r"^\W*(?P<label>[^:;]+?) - (?P<cells>[^:;]+: [^;]+(?:; [^:;]+: [^;]+)+?)\.?$")
 _WORD = re.compile(r"[^\W_]+")
 # Where a claim turns from one side to the other: "...; closed models ...", "..., while ...".
 _CLAUSE = re.compile(r"[;,]|\b(?:while|whereas|but|compared (?:to|with))\b", re.IGNORECASE)
 MIN_SWAPPED_WORDS = 2  # words of another column's cell that make a swap, more than its own
-
-
-def row_cells(sentence: str) -> list[tuple[str, str]]:
-    """(column name, cell) for each cell of a row written by ``tables.readable``, else []."""
-    found = _ROW.match(sentence.strip())
-    if not found:
-        return []
-    cells = [cell.partition(": ") for cell in found["cells"].split("; ")]
-    return [(name.strip(), value.strip().rstrip(".")) for name, _, value in cells]
 
 
 def swaps_columns(claim: str, sentence: str) -> bool:
