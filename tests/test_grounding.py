@@ -416,6 +416,19 @@ def test_a_yes_no_answer_that_only_restates_the_question_becomes_the_closest_sen
     )
 
 
+def test_a_quote_names_everything_the_question_names():
+    passages = [
+        hit(1, "Mixtral 8x7B can be fine-tuned on modest hardware, unlike GPT-4 with its compute."),
+        hit(2, "Mixtral 8x7B showed that efficient architectures could rival GPT-3.5 in 2023."),
+    ]
+    asked = "Was Mixtral 8x7B cheaper to train than GPT-3.5?"
+    reply = "Yes, Mixtral 8x7B was cheaper to train than GPT-3.5 [1]."
+    quote = quote_pointed_passage(reply, passages, asked, HashingEmbedder(), restated=True)
+    assert quote == f'Passage [2] says: "{passages[1].chunk.text}"'
+    asked, reply = asked.replace("3.5", "2"), reply.replace("3.5", "2")  # no passage names GPT-2
+    assert quote_pointed_passage(reply, passages, asked, HashingEmbedder(), restated=True) is None
+
+
 def test_a_reply_with_a_claim_or_no_marker_is_not_replaced():
     embedder = HashingEmbedder()
     asked = "What about TensorFlow?"

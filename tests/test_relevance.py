@@ -6,6 +6,8 @@ from assistant.grounding.relevance import (
     expected_answer,
     gives_expected_answer,
     identifiers,
+    mentions,
+    names_in,
     unmentioned_identifiers,
 )
 
@@ -117,3 +119,11 @@ def test_unmentioned_identifiers_match_across_spellings():
     passages = ["GPT-4 cost an estimated $78M to train.", "Open models on benchmarks."]
     assert unmentioned_identifiers("What did GPT4 score on MMLU?", passages) == ["MMLU"]
     assert unmentioned_identifiers("How much did GPT4 cost?", passages) == []
+
+
+def test_names_are_capitalised_words_inside_a_sentence_and_with_codes_years_and_models():
+    question = "Did the 4th Gen Xeon chips speed up Hugging Face's French GPT-4 work in 2024?"
+    assert names_in(question) == ["Gen", "Xeon", "Hugging", "Face", "GPT-4"]
+    assert names_in(question, codes=True) == ["Gen", "Xeon", "Hugging", "Face", "GPT-4", "2024"]
+    assert names_in("• Habana Gaudi2 HPUs ran 2x faster", codes=True) == ["Gaudi2", "HPUs"]
+    assert mentions("OpenAI GPT\u20114: API only", "GPT-4") and not mentions("GPT-3.5", "GPT-4")

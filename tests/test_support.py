@@ -129,6 +129,37 @@ def test_a_rounded_number_counts_as_the_passages_number(checker):
     assert not checker.check(said.replace("10", "10.2").format("24.2%"), passage).supported
 
 
+def test_a_number_the_passage_gives_something_else_is_not_supported(checker):
+    passage = (
+        "Hugging Face worked with Intel using 4th Gen Xeon processors with AMX. "
+        "Habana Gaudi2 HPUs benchmarked at 2x faster than Nvidia A100 GPUs."
+    )
+    question = "What speed-up did the Xeon processors give Hugging Face?"
+    borrowed = "The Xeon processors with AMX benchmarked at 2x faster than Nvidia A100 GPUs."
+    assert checker.check(borrowed, passage).supported  # its words and numbers are all there
+    assert not checker.check(borrowed, passage, question=question).backed
+    own = "Habana Gaudi2 HPUs were 2x faster than Nvidia A100 GPUs."
+    assert checker.check(own, passage, question="How fast were the Gaudi2 HPUs?").backed
+
+
+def test_a_year_that_belongs_to_other_figures_is_not_borrowed(checker):
+    passage = (
+        "Stanford AI Index (2024): closed models led by a median 24.2% across 10 benchmarks. "
+        "2026 benchmarks: open models match closed ones on knowledge tasks."
+    )
+    question = "In the 2026 benchmarks, by what median margin were closed models ahead?"
+    said = "In the 2026 benchmarks, closed models led by a median 24% across 10 benchmarks."
+    assert not checker.check(said, passage, question=question).backed
+    asked_2024 = question.replace("2026", "2024")
+    assert checker.check(said.replace("2026", "2024"), passage, question=asked_2024).backed
+
+
+def test_a_number_in_a_sentence_about_its_subject_named_earlier_is_its_own(checker):
+    passage = "Mistral AI was founded in Paris in 2023. It raised 385 million euros."
+    question = "How much did Mistral AI raise?"
+    assert checker.check("Mistral AI raised 385 million euros.", passage, question=question).backed
+
+
 def test_check_many_matches_check_and_embeds_each_text_once(checker):
     pairs = [("It cut costs by 80%.", PASSAGE), ("Bees make honey.", PASSAGE)] * 3
     calls = []

@@ -82,6 +82,10 @@ _NOT_NAMES = frozenset(
 )
 # A word that opens a sentence, a quotation or a list item is capitalised whatever it is.
 _OPENS = re.compile(r"""(?m)(?:^|[.!?:;]\s+|["“‘(]|^\s*[-*\u2022]\s+)\Z""")
+_NAME_OR_YEAR = re.compile(r"[^\W\d_][\w'’\-\u2010\u2011]*|\b\d{4}\b")
+_POSSESSIVE = re.compile(r"['’]s\Z")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)", re.IGNORECASE)
 
 # "What does NER mean?", "What does AMX stand for in ...?", "What is the full form of CMU?"
 _ASKS_EXPANSION = re.compile(
@@ -182,19 +186,33 @@ def gives_expected_answer(answer: str, question: str) -> bool:
 
 
 def new_names(text: str, question: str) -> list[str]:
-    """Names in the text that the question does not hold: capitalised words that do not open a
-    sentence, a quotation or a list item ("Optimum" for "What is the library called?")."""
+    """Names in the text that the question does not hold ("Optimum" for "What is the library
+    called?")."""
     asked = alnum_pieces(question.lower())
-    names = [
-        found[0]
-        for found in re.finditer(r"[^\W\d_][\w'’-]*", text)
-        if any(ch.isupper() for ch in found[0]) and not _OPENS.search(text[: found.start()])
-    ]
-    return [
-        name
-        for name in names
-        if not alnum_pieces(name.lower()) <= asked and name.lower() not in _NOT_NAMES
-    ]
+    return [name for name in names_in(text) if not alnum_pieces(name.lower()) <= asked]
+
+
+def names_in(text: str, *, codes: bool = False) -> list[str]:
+    """Capitalised words that do not open a sentence, a quotation or a list item, possessive
+    dropped ("Face's" -> "Face"), nationalities not. With ``codes``, also words with digits
+    ("Gaudi2", "GPT-4", not "4th") and years ("2024"), wherever they stand."""
+    names = []
+    for found in _NAME_OR_YEAR.finditer(text):
+        word = _POSSESSIVE.sub("", found[0])
+        if word.isdigit():
+            if codes and _YEAR.fullmatch(word):
+                names.append(word)
+            continue
+        capitalised = any(ch.isupper() for ch in word) and not _OPENS.search(text[: found.start()])
+        code = codes and any(ch.isdigit() for ch in word) and not _ORDINAL.fullmatch(word)
+        if (capitalised or code) and word.lower() not in _NOT_NAMES:
+            names.append(word)
+    return names
+
+
+def mentions(text: str, name: str) -> bool:
+    """The text holds the name, however it is hyphenated or cased ("GPT-4" in "GPT‑4")."""
+    return alnum_pieces(name.lower()) <= alnum_pieces(text.lower())
 
 
 def identifiers(question: str) -> list[str]:

@@ -38,15 +38,12 @@ well-matching sentence; an answer whose only new word is a number ("founded in 2
 one of the first two clauses, because a year somewhere in an on-topic passage is weak evidence.
 
 The thresholds were tuned on the 61 hand-labelled pairs in ``evaluation/support_labels.jsonl``
-(grid search for Cohen's kappa). A third, conjunctive clause (moderate overlap *and* moderate
-similarity) was tried and dropped: no setting of it raised accuracy on those labels, because
-each one that rescued a paraphrase also admitted topic-sharing but unsupported sentences
-("The most critical dimension ... is governance" against a passage that merely lists
-governance). The answer-overlap clause admits that last kind when the question asks for exactly
-that word ("What is the most critical dimension?" "... is governance."): on the labels it costs
-two pairs (kappa 0.907 without questions, 0.823 with them), and on the shipped questions it
-halves the answerable questions refused for want of support (evaluation/README.md).
-Agreement is reported there; ``assistant eval checker`` recomputes it.
+(grid search for Cohen's kappa). A conjunctive clause (moderate overlap *and* similarity) was
+dropped: each setting that rescued a paraphrase admitted topic-sharing, unsupported sentences.
+The answer-overlap clause admits "... is governance." when the question asks for that word
+("What is the most critical dimension?"): on the labels it costs two pairs (kappa 0.907 without
+questions, 0.823 with them); on the shipped questions it halves the answerable questions refused
+for want of support (evaluation/README.md). ``assistant eval checker`` recomputes agreement.
 
 **Relevance** (``-relevance-v3``). With the question known, a backed pair also has to be about
 the question: relevance = the cosine of question and claim (or of question and claim read with
@@ -77,8 +74,8 @@ The pipeline and the evaluation's citation metrics both read answers this way.
 one column what the row says of another ("open models are leading edge" from "Closed Models:
 Leading edge ...; Open Models: Competitive, narrowing gap").
 
-**Rounded numbers.** "24%" is the passage's "24.2%" rounded: a number of the sentence with
-fewer decimals than a passage number, equal to it rounded, counts as found.
+**Borrowed numbers** (``borrowed-v1``, ``attribution.py``): not "In 2026 closed models led by
+24%" from "Stanford AI Index (2024): ... a median 24.2%" (rounded, "24" counts as "24.2").
 """
 
 from __future__ import annotations
@@ -89,6 +86,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from assistant.embeddings import Embedder
+from assistant.grounding.attribution import borrows_number
 from assistant.grounding.cells import swaps_columns
 from assistant.grounding.numbers import counted_in_words, numbers_found
 from assistant.grounding.relevance import answerable_in_its_words
@@ -102,7 +100,7 @@ from assistant.text import (
     split_sentences,
 )
 
-CHECKER_NAME = "overlap+embedding+question-v3+relevance-v3+cells-v1"
+CHECKER_NAME = "overlap+embedding+question-v3+relevance-v3+cells-v1+borrowed-v1"
 RELEVANCE_COVERAGE_WEIGHT = 0.2
 FOCUS_MISSING_SHARE = 0.5  # of the key-term credit, when the question's rarest term is missing
 CONTINUES_WITHIN = 2  # passage sentences between an answer's evidence and a continuation's
@@ -165,16 +163,17 @@ class SupportChecker:
     def describe(self) -> str:
         return (
             f"{self.name} with {self.embedder.name}: supported when the passage has every "
-            f"number of the sentence, the sentence adds a word to a question that is not yes/no "
-            f"or either-or, it gives no table column another's cell, and (content-word overlap "
+            f"number of the sentence (given the question, not only in sentences about another "
+            f"subject), the sentence adds a word to a question that is not yes/no or either-or, "
+            f"it gives no table column another's cell, and (content-word overlap "
             f">= {self.min_overlap} or similarity to its best-matching sentence >= "
             f"{self.min_similarity} or, given the question, overlap of the words not taken from "
             f"it >= {self.min_answer_overlap}), and, given the question, relevance (cosine of "
             f"question and sentence + {RELEVANCE_COVERAGE_WEIGHT} x key-term coverage of sentence "
             f"and passage, x {FOCUS_MISSING_SHARE} without the rarest term) >= "
             f"{self.min_relevance} or, within an answer, its evidence (best sentence and those "
-            f"it restates, >= {DRAWN_SHARE} of their words) is within "
-            f"{CONTINUES_WITHIN} passage sentences of evidence that counts"
+            f"it restates, >= {DRAWN_SHARE} of their words) is within {CONTINUES_WITHIN} passage "
+            f"sentences of evidence that counts"
         )
 
     def check(self, sentence: str, passage: str, *, question: str | None = None) -> SupportDecision:
@@ -202,9 +201,8 @@ class SupportChecker:
         must_add = (
             claim_words(question) if question and not answerable_in_its_words(question) else None
         )
-        premises = counted_in_words(question) if question else set()  # "its three case studies"
         decisions = [
-            self._decide(claim, passage, group, asked, must_add, premises)
+            self._decide(claim, passage, group, asked, must_add, question)
             for claim, (_, passage), group in zip(claims, pairs, candidates, strict=True)
         ]
         if not question:
@@ -267,7 +265,7 @@ class SupportChecker:
         candidates: list[str],
         asked: set[str] | None,
         must_add: set[str] | None = None,
-        premises: frozenset[str] | set[str] = frozenset(),
+        question: str | None = None,
     ) -> SupportDecision:
         said = claim_words(claim)
         passage_words = claim_words(passage)
@@ -280,8 +278,10 @@ class SupportChecker:
         scores = [float(vector @ self._cache[candidate]) for candidate in candidates]
         best = int(np.argmax(scores)) if scores else 0
         similarity = scores[best] if scores else 0.0
+        premises = counted_in_words(question) if question else set()  # "its three case studies"
         claimed = numbers_in(claim) | (counted_in_words(claim) - premises)
         numbers_ok = numbers_found(claimed, numbers_in(passage) | counted_in_words(passage))
+        numbers_ok = numbers_ok and not (question and borrows_number(claim, candidates, question))
         echoes = must_add is not None and said <= must_add  # says only what was asked
         drawn = drawn_on(said, candidates)
         swapped = any(swaps_columns(claim, candidates[i]) for i in {best, *drawn} if candidates)

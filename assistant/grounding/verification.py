@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from assistant.embeddings import Embedder
 from assistant.grounding.refusal import model_declined
-from assistant.grounding.relevance import asks_yes_or_no, offers_choice
+from assistant.grounding.relevance import asks_yes_or_no, mentions, names_in, offers_choice
 from assistant.grounding.support import SupportChecker, in_answer
 from assistant.retrieval import Hit
 from assistant.text import (
@@ -275,10 +275,11 @@ def quote_pointed_passage(
     about half the time), so the answer becomes the sentence of any shown passage most similar
     to the question, quoted and cited: 'Passage [1] says: "..."', and it is then checked like
     any answer. Only a whole sentence of six words or more is quoted (``quotable``), not a
-    heading. With ``restated``, a yes/no answer that only restates its question counts as
-    pointing too ("Yes, Anthropic makes the principles behind Claude public. [2]"): it says
-    which way, but not what in the passages says so. None when the text makes a claim of its
-    own or points at no shown passage.
+    heading, and only one that names everything the question names ("Mixtral 8x7B" and
+    "GPT-3.5": a sentence on Mixtral and GPT-4 answers another question). With ``restated``, a
+    yes/no answer that only restates its question counts as pointing too ("Yes, Anthropic makes
+    the principles behind Claude public. [2]"): it says which way, but not what in the passages
+    says so. None when the text makes a claim of its own or points at no shown passage.
     """
     sentences = split_answer_sentences(text)
     if not sentences or not all(
@@ -288,11 +289,12 @@ def quote_pointed_passage(
         return None
     if not any(1 <= n <= len(passages) for n in markers_in(text)):
         return None
+    names = names_in(question, codes=True)
     candidates = [
         (number, sentence)
         for number, hit in enumerate(passages, start=1)
         for sentence in split_sentences(hit.chunk.readable_text)
-        if quotable(sentence)
+        if quotable(sentence) and all(mentions(sentence, name) for name in names)
     ]
     if not candidates:
         return None

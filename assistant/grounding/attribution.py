@@ -1,0 +1,43 @@
+"""A number taken from a sentence about something else: "the 2024 margin" given for 2026.
+
+Asked about a thing the documents give no figure for, a small model often takes the figure the
+passage gives for a neighbour: "In the 2026 benchmarks closed models led by about 24%" from
+"Stanford AI Index (2024): Closed models achieved a median 24.2% ...", or "The Xeon processors
+gave a 2x speed-up" from "Habana Gaudi2 HPUs ... benchmarked at 2x faster". Every word and
+number of such a sentence is in the passage, so overlap backs it.
+
+What gives it away is whom the number belongs to. The claim names the question's subject
+("2026", "Xeon"); the passage sentence that holds the number names neither, but names
+something else the claim and question do not ("2024", "Gaudi2"). When every passage sentence
+holding one of the claim's new numbers is such a sentence, the number is borrowed.
+
+A sentence that names its subject earlier ("Mistral AI was founded in 2023. It raised ...")
+names no rival in the sentence with the number, and is left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from assistant.grounding.numbers import numbers_found
+from assistant.grounding.relevance import mentions, names_in
+from assistant.text import numbers_in
+
+
+def borrows_number(claim: str, sentences: Sequence[str], question: str) -> bool:
+    """The claim gives the question's subject a number its passage gives something else."""
+    subjects = [name for name in names_in(question, codes=True) if mentions(claim, name)]
+    if not subjects:
+        return False
+    named = f"{claim} {question}"
+
+    def about_another(sentence: str) -> bool:
+        missing = any(not mentions(sentence, name) for name in subjects)
+        rivals = any(not mentions(named, name) for name in names_in(sentence, codes=True))
+        return missing and rivals
+
+    for number in numbers_in(claim) - numbers_in(question):
+        holding = [s for s in sentences if numbers_found({number}, numbers_in(s))]
+        if holding and all(about_another(sentence) for sentence in holding):
+            return True
+    return False
