@@ -154,6 +154,21 @@ def test_a_year_that_belongs_to_other_figures_is_not_borrowed(checker):
     assert checker.check(said.replace("2026", "2024"), passage, question=asked_2024).backed
 
 
+def test_a_number_must_measure_what_it_measures_in_the_passage(checker):
+    passage = (
+        "Gemini Ultra cost an estimated $191 million to train. "
+        "Closed models led by a median 24.2% across 10 benchmarks."
+    )
+    assert not checker.check("Gemini Ultra has about 191 million parameters.", passage).supported
+    assert checker.check("Gemini Ultra cost an estimated $191 million to train.", passage).supported
+    assert checker.check("Gemini Ultra cost about 191 million to train.", passage).supported
+    assert not checker.check("Closed models led across 24.2 benchmarks.", passage).supported
+    assert not checker.check("Closed models led by 10% across benchmarks.", passage).supported
+    assert checker.check(
+        "Closed models led by a median 24% across 10 benchmarks.", passage
+    ).supported
+
+
 def test_a_number_in_a_sentence_about_its_subject_named_earlier_is_its_own(checker):
     passage = "Mistral AI was founded in Paris in 2023. It raised 385 million euros."
     question = "How much did Mistral AI raise?"

@@ -19,9 +19,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assistant.grounding.numbers import numbers_found
+from assistant.grounding.numbers import measures_differ, numbers_found
 from assistant.grounding.relevance import mentions, names_in
 from assistant.text import numbers_in
+
+
+def misreads_number(claim: str, passage: str, sentences: Sequence[str], question: str | None):
+    """A number of the claim is the passage's, but measures something else there ("$191
+    million" as "191 million parameters", ``numbers.measures_differ``) or, given the question,
+    belongs to something else (``borrows_number``)."""
+    if measures_differ(claim, passage):
+        return True
+    return bool(question) and borrows_number(claim, sentences, question)
 
 
 def borrows_number(claim: str, sentences: Sequence[str], question: str) -> bool:

@@ -2,12 +2,17 @@
 
 The support checker (``support.py``) rejects a sentence with a number its passage does not
 hold: a wrong year or count is the commonest error of a small model. Digits are read by
-``text.numbers_in``; this module adds counts written as words and rounding.
+``text.numbers_in``; this module adds counts written as words, rounding, and what a number
+measures: the passage's "$191 million" is not "191 million parameters", nor its "24.2%" 24
+benchmarks.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+
+from assistant.text import NUMBER, numbers_in
 
 # Counts written as words are numbers too: "two lawsuits" needs a 2 or a "two" in the passage.
 # ("one" is left out: "one of the first" counts nothing.)
@@ -32,3 +37,50 @@ def numbers_found(claimed: set[str], passage: set[str]) -> bool:
         )
 
     return all(number in passage or rounded(number) for number in claimed)
+
+
+_CURRENCY_BEFORE = re.compile(r"[$€£¥₹]\s*[<>≈~]?\s*\Z")
+_CURRENCY_AFTER = re.compile(
+    r"\s*(?:k|m|bn|b|mn|thousand|million|billion|trillion)?\s*(?:dollars?|euros?|usd|eur)\b",
+    re.IGNORECASE,
+)
+_PERCENT_AFTER = re.compile(r"\s*(?:%|percent\b|per cent\b)", re.IGNORECASE)
+# A sentence that speaks of money may drop the currency sign: "GPT-4 cost 78 million to train".
+_SPEAKS_OF_MONEY = re.compile(
+    r"\b(?:dollars?|euros?|pounds?|usd|eur|costs?|costing|price[ds]?|paid|pay|spen[dt]"
+    r"|funding|raised|revenues?|budgets?|invest\w*|fees?)\b",
+    re.IGNORECASE,
+)
+
+
+def measures(number: str, text: str) -> list[str | None]:
+    """What each occurrence of the number in the text measures: "money", "percent" or None."""
+    text = unicodedata.normalize("NFC", text)
+    found = []
+    for match in NUMBER.finditer(text):
+        if match[0].replace(",", "") != number:
+            continue
+        before, after = text[max(0, match.start() - 4) : match.start()], text[match.end() :]
+        if _CURRENCY_BEFORE.search(before) or _CURRENCY_AFTER.match(after):
+            found.append("money")
+        else:
+            found.append("percent" if _PERCENT_AFTER.match(after) else None)
+    return found
+
+
+def measures_differ(claim: str, passage: str) -> bool:
+    """A number of the claim measures something else in the passage: every occurrence there is
+    money and the claim's is not (nor does the claim speak of money), every one is a percentage
+    and the claim's is not, or the claim's is a percentage and none there is."""
+    for number in numbers_in(claim):
+        said, given = measures(number, claim), measures(number, passage)
+        if not said or not given:
+            continue
+        money_said = "money" in said or bool(_SPEAKS_OF_MONEY.search(claim))
+        if not money_said and all(kind == "money" for kind in given):
+            return True
+        if "percent" in said and "percent" not in given:
+            return True
+        if "percent" not in said and all(kind == "percent" for kind in given):
+            return True
+    return False

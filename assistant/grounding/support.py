@@ -1,7 +1,6 @@
 """Does a passage support a sentence? A CPU-only checker, no judge model.
 
-The evaluation uses it for citation precision and recall, and the answer pipeline can use it to
-verify citations as they are made, so it lives in the library and answers in milliseconds.
+The evaluation uses it for citation precision and recall, the answer pipeline to verify citations.
 
 The rule (``overlap+embedding+question-v3``), for an answer sentence S (citation markers
 removed), a passage P and, when known, the question Q the sentence answers:
@@ -74,8 +73,8 @@ The pipeline and the evaluation's citation metrics both read answers this way.
 one column what the row says of another ("open models are leading edge" from "Closed Models:
 Leading edge ...; Open Models: Competitive, narrowing gap").
 
-**Borrowed numbers** (``borrowed-v1``, ``attribution.py``): not "In 2026 closed models led by
-24%" from "Stanford AI Index (2024): ... a median 24.2%" (rounded, "24" counts as "24.2").
+**Misread numbers** (``numbers-v4``, ``attribution.py``): not "191 million parameters" from "$191
+million", nor "In 2026 closed models led by 24%" from "AI Index (2024): ... a median 24.2%".
 """
 
 from __future__ import annotations
@@ -86,7 +85,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from assistant.embeddings import Embedder
-from assistant.grounding.attribution import borrows_number
+from assistant.grounding.attribution import misreads_number
 from assistant.grounding.cells import swaps_columns
 from assistant.grounding.numbers import counted_in_words, numbers_found
 from assistant.grounding.relevance import answerable_in_its_words
@@ -100,7 +99,7 @@ from assistant.text import (
     split_sentences,
 )
 
-CHECKER_NAME = "overlap+embedding+question-v3+relevance-v3+cells-v1+borrowed-v1"
+CHECKER_NAME = "overlap+embedding+question-v3+relevance-v3+cells-v1+numbers-v4"
 RELEVANCE_COVERAGE_WEIGHT = 0.2
 FOCUS_MISSING_SHARE = 0.5  # of the key-term credit, when the question's rarest term is missing
 CONTINUES_WITHIN = 2  # passage sentences between an answer's evidence and a continuation's
@@ -163,9 +162,10 @@ class SupportChecker:
     def describe(self) -> str:
         return (
             f"{self.name} with {self.embedder.name}: supported when the passage has every "
-            f"number of the sentence (given the question, not only in sentences about another "
-            f"subject), the sentence adds a word to a question that is not yes/no or either-or, "
-            f"it gives no table column another's cell, and (content-word overlap "
+            f"number of the sentence as money or percent alike (and, given the question, not "
+            f"only in sentences about another subject), the sentence adds a word to a question "
+            f"that is not yes/no or either-or, it gives no table column another's cell, and "
+            f"(content-word overlap "
             f">= {self.min_overlap} or similarity to its best-matching sentence >= "
             f"{self.min_similarity} or, given the question, overlap of the words not taken from "
             f"it >= {self.min_answer_overlap}), and, given the question, relevance (cosine of "
@@ -281,7 +281,7 @@ class SupportChecker:
         premises = counted_in_words(question) if question else set()  # "its three case studies"
         claimed = numbers_in(claim) | (counted_in_words(claim) - premises)
         numbers_ok = numbers_found(claimed, numbers_in(passage) | counted_in_words(passage))
-        numbers_ok = numbers_ok and not (question and borrows_number(claim, candidates, question))
+        numbers_ok = numbers_ok and not misreads_number(claim, passage, candidates, question)
         echoes = must_add is not None and said <= must_add  # says only what was asked
         drawn = drawn_on(said, candidates)
         swapped = any(swaps_columns(claim, candidates[i]) for i in {best, *drawn} if candidates)
