@@ -12,15 +12,16 @@ question is labelled by its set: unanswerable questions should be refused. Then:
 - **The shipped model** is then fitted on all questions and written as JSON
   (``assistant/grounding/refusal_model.json``), with the cross-validated figures inside.
 
-The decision is the pipeline's: the model declined, no claim is supported, or the supported
-claims hold no value of the kind asked for (a "how many" answered without a number) is always a
-refusal; otherwise the logistic model refuses from its threshold up. The threshold maximises
-refusal rate minus six times the false refusal rate on the training folds (a wrong refusal of
-an answerable question costs the user more than a missed one). That weight,
-``FALSE_REFUSAL_COST``, and the ridge penalty ``L2`` were chosen (among 3 and 6, and 1, 10, 30
-and 100) on the repeated cross-validated figures of the tuning runs, by refusal minus three
-times false refusal summed over both; the untouched check is a run on questions none of this
-saw.
+The decision is the pipeline's: the model declined, no claim is supported, the supported
+claims hold no value of the kind asked for (a "how many" answered without a number), or the
+question names an identifier no shown passage has (the pipeline refuses that one before the
+model runs) is always a refusal; otherwise the logistic model refuses from its threshold up.
+The threshold maximises refusal rate minus six times the false refusal rate on the training
+folds (a wrong refusal of an answerable question costs the user more than a missed one). That
+weight, ``FALSE_REFUSAL_COST``, and the ridge penalty ``L2`` were chosen (among 3 and 6, and 1,
+10, 30 and 100) on the repeated cross-validated figures of the tuning runs, by refusal minus
+three times false refusal summed over both; the untouched check is a run on questions none of
+this saw.
 
     .venv/bin/python scripts/fit_refusal.py RUN/report.json [RUN2/report.json ...] [--write]
 """
@@ -62,11 +63,13 @@ def load(paths: list[Path]) -> list[dict]:
                     "answerable": record["answerable"],
                     "evidence": evidence,
                     # a hard refusal: no evidence (no passage), the model declined, no support,
-                    # or no value of the kind asked for (a "how many" without a number)
+                    # no value of the kind asked for (a "how many" without a number), or an
+                    # identifier the question names that no shown passage has ("H100")
                     "hard": evidence is None
                     or evidence["declined"] > 0
                     or evidence["supported_share"] == 0
-                    or evidence["expected_answer"] == 0,
+                    or evidence["expected_answer"] == 0
+                    or evidence["unmentioned"] > 0,
                     "keyword": _ratio(metrics.get("keyword_recall")),
                     "token": _ratio(metrics.get("token_recall")),
                 }
@@ -208,7 +211,7 @@ def main() -> None:
     for title, table in (
         (f"held out ({FOLDS}-fold cross-validation, mean of {REPEATS})", held_out),
         ("in sample (fitted on everything)", in_sample),
-        ("hard rules only (declined, no supported claim, no value of the kind asked)", hard_only),
+        ("hard rules only (declined, unsupported, no value asked for, unmentioned)", hard_only),
     ):
         print(f"\n{title}\n  {'run':28s} {header}")
         for run, values in table.items():

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from assistant.answer import AnswerStream
 from assistant.chunking import Chunk
@@ -6,6 +7,7 @@ from assistant.config import PROJECT_ROOT, GenerationSettings, GroundingSettings
 from assistant.embeddings import HashingEmbedder
 from assistant.grounding import (
     Grounding,
+    RefusalModel,
     RefusalReason,
     SupportChecker,
     SupportDecision,
@@ -284,15 +286,18 @@ def test_model_refusal_is_a_refusal_that_still_points_somewhere():
     assert "closest they come" in answer.text and answer.citations
 
 
-def test_a_question_naming_what_no_passage_mentions_is_refused_before_the_model():
-    answer = stream(
-        "Google open-sourced TensorFlow in 2015 [2].",
-        question="What score did TensorFlow get on MMLU?",
-        check_relevance=True,
-    ).run()
+@pytest.mark.parametrize("mode", ["rules", "fitted"])
+def test_a_question_naming_what_no_passage_mentions_is_refused_before_the_model(mode):
+    settings = GroundingSettings(min_score=0.2, check_relevance=True, refusal=mode)
+    grounding = Grounding(settings, CHECKER, model=RefusalModel.load())
+    reply = "Google open-sourced TensorFlow in 2015 [2]."
+    answer = stream(reply, "What score did TensorFlow get on MMLU?", grounding=grounding).run()
     assert answer.refused and answer.refusal_reason == "unmentioned"
     assert answer.text.startswith("The documents don't mention MMLU.")
     assert answer.draft == "" and answer.citations
+    off = Grounding(GroundingSettings(min_score=0.2, check_relevance=True, refusal="off"), CHECKER)
+    answer = stream(reply, "What score did TensorFlow get on MMLU?", grounding=off).run()
+    assert answer.refusal_reason != "unmentioned"  # evaluation runs still record the draft
 
 
 def test_an_answer_without_the_kind_of_value_asked_for_is_a_refusal():

@@ -119,6 +119,7 @@ def test_unmentioned_identifiers_match_across_spellings():
     passages = ["GPT-4 cost an estimated $78M to train.", "Open models on benchmarks."]
     assert unmentioned_identifiers("What did GPT4 score on MMLU?", passages) == ["MMLU"]
     assert unmentioned_identifiers("How much did GPT4 cost?", passages) == []
+    assert unmentioned_identifiers("Which API?", ["Restricted APIs, paywalls"]) == []
 
 
 def test_names_are_capitalised_words_inside_a_sentence_and_with_codes_years_and_models():

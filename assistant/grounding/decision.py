@@ -76,9 +76,10 @@ class Grounding:
     """The checks between retrieval and a shown answer, configured by GroundingSettings.
 
     ``refusal`` chooses how the refusal is decided: ``fitted`` (the logistic ``RefusalModel``
-    over all the evidence, after the model has answered), ``rules`` (the hand thresholds of
-    earlier versions, some before the model runs) or ``off`` (only the two hard rules: the
-    model declined, or no claim is supported; evaluation runs use it to gather evidence).
+    over all the evidence, after the model has answered; before it, only a question naming an
+    identifier no shown passage has), ``rules`` (the hand thresholds of earlier versions, some
+    before the model runs) or ``off`` (only the two hard rules: the model declined, or no claim
+    is supported; evaluation runs use it to gather evidence).
     """
 
     def __init__(
@@ -105,7 +106,7 @@ class Grounding:
 
     def unmentioned(self, question: str, shown: list[Hit]) -> list[str]:
         """Identifiers the question names that no shown passage contains ("MMLU")."""
-        if not self.settings.check_relevance or self.mode != "rules":
+        if not self.settings.check_relevance or self.mode == "off":
             return []
         return unmentioned_identifiers(question, [hit.chunk.readable_text for hit in shown])
 

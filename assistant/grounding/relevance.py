@@ -230,10 +230,12 @@ def identifiers(question: str) -> list[str]:
 def unmentioned_identifiers(question: str, passages: list[str]) -> list[str]:
     """The question's identifiers that no passage contains ("GPT4" matches "GPT-4").
 
-    An abbreviation a passage spells out ("LLMs" and "large language models") is mentioned.
+    An abbreviation a passage spells out ("LLMs" and "large language models") is mentioned, and
+    so is one a passage has in the plural ("APIs" for "API").
     """
     text = " ".join(passages)
     pieces = alnum_pieces(text.lower())
+    pieces |= {piece[:-1] for piece in pieces if piece.endswith("s")}
     return [
         name
         for name in identifiers(question)
