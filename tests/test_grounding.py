@@ -368,6 +368,8 @@ def test_an_unbacked_paraphrase_of_a_passage_sentence_becomes_that_sentence_quot
     assert [(c.marker, c.verified) for c in answer.citations] == [(1, True)]
     far = "Mistral AI trained it on European languages in a datacentre near Paris [1]."
     assert stream(far, asked, passages).run().refused  # nothing close enough to quote
+    other = asked.replace("Mixtral 8x7B", "Codestral")  # the sentence does not name Codestral
+    assert stream(reply, other, passages).run().refused
 
 
 def test_a_passage_sentence_is_quoted_only_when_it_holds_what_the_claim_adds():

@@ -3,6 +3,7 @@
 import pytest
 
 from assistant.grounding.relevance import (
+    asked_names,
     expected_answer,
     gives_expected_answer,
     identifiers,
@@ -128,3 +129,9 @@ def test_names_are_capitalised_words_inside_a_sentence_and_with_codes_years_and_
     assert names_in(question, codes=True) == ["Gen", "Xeon", "Hugging", "Face", "GPT-4", "2024"]
     assert names_in("• Habana Gaudi2 HPUs ran 2x faster", codes=True) == ["Gaudi2", "HPUs"]
     assert mentions("OpenAI GPT\u20114: API only", "GPT-4") and not mentions("GPT-3.5", "GPT-4")
+
+
+def test_a_question_naming_its_source_document_does_not_ask_about_it():
+    question = "What does the Zubnet wiki say Llama 3 withholds?"
+    assert asked_names(question) == ["Zubnet", "Llama"]
+    assert asked_names(question, ["open-vs-closed-zubnet-wiki.txt"]) == ["Llama"]

@@ -16,8 +16,11 @@ Refusal is decided from evidence, not only from the model's wording:
 - **Before refusing for want of support**, a claim close to a passage sentence (cosine
   ``QUOTE_FROM``) is replaced by that sentence, quoted: the model paraphrased something the
   passage says, too loosely for the checker. Only a sentence that holds some of what the claim
-  adds to the question is quoted (``says_what_claim_adds``): one that shares only the question's
-  topic would not answer it. The quote is checked like any answer. Likewise a yes/no answer
+  adds to the question is quoted (``says_what_claim_adds``), and only one that names what the
+  question names (``relevance.asked_names``; "the Zubnet wiki" names a source, not a subject):
+  one that shares only the question's topic would not answer it ("<$6 million for some open
+  reasoning models" for "How much did DeepSeek R1 cost?"). The quote is checked like any
+  answer. Likewise a yes/no answer
   that only restates its question ("Yes, Anthropic makes the principles behind Claude
   public.") is replaced by the shown sentence closest to the question, quoted: the reader sees
   what the passages say instead of a refusal or an unchecked "yes" (``_quote_asked``).
@@ -36,7 +39,12 @@ from dataclasses import dataclass, field
 from assistant.config import GroundingSettings
 from assistant.grounding.evidence import Evidence, RefusalModel
 from assistant.grounding.refusal import RefusalReason, model_declined
-from assistant.grounding.relevance import gives_expected_answer, unmentioned_identifiers
+from assistant.grounding.relevance import (
+    asked_names,
+    gives_expected_answer,
+    mentions,
+    unmentioned_identifiers,
+)
 from assistant.grounding.support import SupportChecker
 from assistant.grounding.verification import Closest, quote_pointed_passage, verify
 from assistant.keyterms import KeyTerms
@@ -159,6 +167,9 @@ class Grounding:
             return None
         if not says_what_claim_adds(closest, question):
             return None
+        names = asked_names(question, (hit.chunk.document for hit in shown))
+        if not all(mentions(closest.sentence, name) for name in names):
+            return None  # "How much did DeepSeek R1 cost?": not a cost line naming others
         text = f'Passage [{closest.number}] says: "{closest.sentence}"'
         quoted = verify(text, shown, self.checker, question=question, read_as_answers=confident)
         return (text, quoted) if quoted.supported_markers else None

@@ -24,6 +24,7 @@ Both work on English questions; other questions pass unchecked.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from assistant.keyterms import spelled_out
 from assistant.text import (
@@ -208,6 +209,14 @@ def names_in(text: str, *, codes: bool = False) -> list[str]:
         if (capitalised or code) and word.lower() not in _NOT_NAMES:
             names.append(word)
     return names
+
+
+def asked_names(question: str, documents: Iterable[str] = ()) -> list[str]:
+    """What the question names (``names_in``, codes and years too), less the names of its
+    sources: "the Zubnet wiki" names the document open-vs-closed-zubnet-wiki.txt, not a subject
+    its passages must mention."""
+    names = names_in(question, codes=True)
+    return [name for name in names if not any(mentions(doc, name) for doc in documents)]
 
 
 def mentions(text: str, name: str) -> bool:

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from assistant.embeddings import Embedder
 from assistant.grounding.refusal import model_declined
-from assistant.grounding.relevance import asks_yes_or_no, mentions, names_in, offers_choice
+from assistant.grounding.relevance import asked_names, asks_yes_or_no, mentions, offers_choice
 from assistant.grounding.support import SupportChecker, in_answer
 from assistant.retrieval import Hit
 from assistant.text import (
@@ -289,7 +289,7 @@ def quote_pointed_passage(
         return None
     if not any(1 <= n <= len(passages) for n in markers_in(text)):
         return None
-    names = names_in(question, codes=True)
+    names = asked_names(question, (hit.chunk.document for hit in passages))
     candidates = [
         (number, sentence)
         for number, hit in enumerate(passages, start=1)
