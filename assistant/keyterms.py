@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from assistant.text import keyword_stem, keyword_terms
+from assistant.text import claim_words, keyword_stem, keyword_terms
 
 _ACRONYM = re.compile(r"\b([A-Z][A-Z0-9]{1,5})(s?)\b")
 _WORD = re.compile(r"[^\W\d_]+")
@@ -65,6 +65,13 @@ def spelled_out(acronym: str, text: str) -> list[str] | None:
         else:
             return matched
     return None
+
+
+def spelled_out_words(text: str, passage: str) -> set[str]:
+    """The content words (``text.claim_words``) of the text's abbreviations that the passage
+    spells out: "hf" of "The HF Hub hosts datasets" in a passage on the "Hugging Face Hub"."""
+    spelled = [name for name in acronyms(text) if spelled_out(name, passage) is not None]
+    return claim_words(" ".join(spelled))
 
 
 def _initial_matches(word: str, letter: str) -> bool:

@@ -169,6 +169,12 @@ def test_a_number_must_measure_what_it_measures_in_the_passage(checker):
     ).supported
 
 
+def test_an_abbreviation_the_passage_spells_out_is_found_in_it(checker):
+    passage = "Hugging Face Hub: a collaborative platform hosting thousands of models and datasets."
+    assert checker.check("The HF Hub hosts models and datasets.", passage).supported
+    assert not checker.check("The HF Hub hosts models and datasets.", "Hub: models.").supported
+
+
 def test_a_number_in_a_sentence_about_its_subject_named_earlier_is_its_own(checker):
     passage = "Mistral AI was founded in Paris in 2023. It raised 385 million euros."
     question = "How much did Mistral AI raise?"

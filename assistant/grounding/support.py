@@ -89,7 +89,7 @@ from assistant.grounding.attribution import misreads_number
 from assistant.grounding.cells import swaps_columns
 from assistant.grounding.numbers import counted_in_words, numbers_found
 from assistant.grounding.relevance import answerable_in_its_words
-from assistant.keyterms import KeyTerms
+from assistant.keyterms import KeyTerms, spelled_out_words
 from assistant.text import (
     NUMBER,
     claim_text,
@@ -268,7 +268,7 @@ class SupportChecker:
         question: str | None = None,
     ) -> SupportDecision:
         said = claim_words(claim)
-        passage_words = claim_words(passage)
+        passage_words = claim_words(passage) | spelled_out_words(claim, passage)  # "HF"
         overlap = len(said & passage_words) / len(said) if said else 0
         answer_overlap = None
         answer_words = said - asked if asked is not None else set()
