@@ -128,6 +128,7 @@ def test_names_are_capitalised_words_inside_a_sentence_and_with_codes_years_and_
     assert names_in(question) == ["Gen", "Xeon", "Hugging", "Face", "GPT-4"]
     assert names_in(question, codes=True) == ["Gen", "Xeon", "Hugging", "Face", "GPT-4", "2024"]
     assert names_in("• Habana Gaudi2 HPUs ran 2x faster", codes=True) == ["Gaudi2", "HPUs"]
+    assert names_in("can I get Claude, or am I’m told I'd pay?") == ["Claude"]
     assert mentions("OpenAI GPT\u20114: API only", "GPT-4") and not mentions("GPT-3.5", "GPT-4")
 
 

@@ -72,13 +72,14 @@ _ASKS_NAME = re.compile(
     r"|bodies|country|countries|university|universities|institution|startup|person|team)\b",
     re.IGNORECASE,
 )
-# Capitalised adjectives are not names: "French startup Mistral AI" does not say who.
+# Capitalised adjectives are not names: "French startup Mistral AI" does not say who; nor is "I".
 _NOT_NAMES = frozenset(
     {
         *("french", "american", "chinese", "european", "british", "english", "german"),
         *("japanese", "indian", "korean", "canadian", "italian", "spanish", "russian"),
         *("african", "asian", "western", "eastern", "northern", "southern", "global"),
         *("international", "national"),
+        *("i", "i'm", "i've", "i'd", "i'll"),  # the capitalised pronoun
     }
 )
 # A word that opens a sentence, a quotation or a list item is capitalised whatever it is.
@@ -206,7 +207,7 @@ def names_in(text: str, *, codes: bool = False) -> list[str]:
             continue
         capitalised = any(ch.isupper() for ch in word) and not _OPENS.search(text[: found.start()])
         code = codes and any(ch.isdigit() for ch in word) and not _ORDINAL.fullmatch(word)
-        if (capitalised or code) and word.lower() not in _NOT_NAMES:
+        if (capitalised or code) and word.lower().replace("’", "'") not in _NOT_NAMES:
             names.append(word)
     return names
 
@@ -247,7 +248,7 @@ def unmentioned_identifiers(question: str, passages: list[str]) -> list[str]:
     pieces |= {piece[:-1] for piece in pieces if piece.endswith("s")}
     return [
         name
-        for name in identifiers(question)
+        for name in dict.fromkeys(identifiers(question))  # "40GB or 80GB" names GB once
         if not alnum_pieces(name.lower()) <= pieces
         and not (name.rstrip("s").isalpha() and spelled_out(name.rstrip("s"), text))
     ]
