@@ -95,7 +95,8 @@ def test_the_fitted_refusal_model_answers_a_fact_and_refuses_an_unnamed_benchmar
     assert not known.refused and "2016" in known.text and known.citations
     assert set(known.evidence) >= {"top_score", "supported_share", "relevance"}
     unknown = assistant.ask("What score did GPT-4 get on the MMLU benchmark?").run()
-    assert unknown.refused and unknown.citations and unknown.evidence is not None
+    assert unknown.refused and unknown.citations  # no shown passage names MMLU:
+    assert unknown.refusal_reason == "unmentioned" and unknown.draft == ""  # the model never ran
 
 
 INJECTED_CORPUS = Path(__file__).parent / "data" / "injection"
