@@ -24,7 +24,9 @@ from assistant.grounding.relevance import mentions, names_in
 from assistant.text import numbers_in
 
 
-def misreads_number(claim: str, passage: str, sentences: Sequence[str], question: str | None):
+def misreads_number(
+    claim: str, passage: str, sentences: Sequence[str], question: str | None
+) -> bool:
     """A number of the claim is the passage's, but measures something else there ("$191
     million" as "191 million parameters", ``numbers.measures_differ``) or, given the question,
     belongs to something else (``borrows_number``)."""

@@ -20,10 +20,10 @@ Refusal is decided from evidence, not only from the model's wording:
   question names (``relevance.asked_names``; "the Zubnet wiki" names a source, not a subject):
   one that shares only the question's topic would not answer it ("<$6 million for some open
   reasoning models" for "How much did DeepSeek R1 cost?"). The quote is checked like any
-  answer. Likewise a yes/no answer
-  that only restates its question ("Yes, Anthropic makes the principles behind Claude
-  public.") is replaced by the shown sentence closest to the question, quoted: the reader sees
-  what the passages say instead of a refusal or an unchecked "yes" (``_quote_asked``).
+  answer. Likewise a yes/no answer that only restates its question ("Yes, Anthropic makes the
+  principles behind Claude public.") is replaced by the shown sentence closest to the question,
+  quoted: the reader sees what the passages say instead of a refusal or an unchecked "yes"
+  (``_quote_asked``).
 
 The checker reads a claim as an answer to the question (words echoed from the question claim
 nothing) only when retrieval is confident, the best passage at least ``confident_score``
@@ -39,14 +39,14 @@ from dataclasses import dataclass, field
 from assistant.config import GroundingSettings
 from assistant.grounding.evidence import Evidence, RefusalModel
 from assistant.grounding.refusal import RefusalReason, model_declined
-from assistant.grounding.relevance import (
-    asked_names,
-    gives_expected_answer,
-    mentions,
-    unmentioned_identifiers,
-)
+from assistant.grounding.relevance import gives_expected_answer, unmentioned_identifiers
 from assistant.grounding.support import SupportChecker
-from assistant.grounding.verification import Closest, quote_pointed_passage, verify
+from assistant.grounding.verification import (
+    Closest,
+    names_what_was_asked,
+    quote_pointed_passage,
+    verify,
+)
 from assistant.keyterms import KeyTerms
 from assistant.retrieval import Hit
 from assistant.text import claim_words
@@ -167,8 +167,7 @@ class Grounding:
             return None
         if not says_what_claim_adds(closest, question):
             return None
-        names = asked_names(question, (hit.chunk.document for hit in shown))
-        if not all(mentions(closest.sentence, name) for name in names):
+        if not names_what_was_asked(closest.sentence, question, shown):
             return None  # "How much did DeepSeek R1 cost?": not a cost line naming others
         text = f'Passage [{closest.number}] says: "{closest.sentence}"'
         quoted = verify(text, shown, self.checker, question=question, read_as_answers=confident)

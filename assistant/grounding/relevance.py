@@ -18,7 +18,10 @@ forms, without a second model call:
   such value beyond what the question already says ("How many GPUs were used to train LLaMA 3?"
   "3. Hardware Efficiency") does not answer it. Questions of other forms are not checked.
 
-Both work on English questions; other questions pass unchecked.
+Both work on English questions; other questions pass unchecked. The names a question asks
+about (``names_in``, ``asked_names``: capitalised words inside a sentence, codes such as
+"Gaudi2", years) are what a quoted sentence must mention and what a borrowed number gives away
+(``attribution.py``).
 """
 
 from __future__ import annotations
