@@ -78,6 +78,10 @@ def test_a_year_or_a_time():
     assert not gives_expected_answer("Izzie has melanoma which has spread.", when)
     founded = "When was Mistral AI founded?"  # a version number is not a year
     assert not gives_expected_answer("It showed it could rival GPT-3.5 [2].", founded)
+    released = "In what year was Gemini Ultra released?"  # nor is a sum of money or a share
+    assert not gives_expected_answer("Gemini Ultra cost $191 million to train [1].", released)
+    assert not gives_expected_answer("It was 200% faster [1].", released)
+    assert gives_expected_answer("It was released in 2023 at a cost of $191 million.", released)
     assert not gives_expected_answer("It is 3.5 times faster.", founded)
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from assistant.grounding.numbers import measures
 from assistant.keyterms import spelled_out
 from assistant.text import (
     alnum_pieces,
@@ -182,7 +183,10 @@ def gives_expected_answer(answer: str, question: str) -> bool:
         return counted and bool(_MONEY.search(text))
     if kind == "number":
         return counted
-    dated = any(len(n) in (3, 4) and n.isdigit() for n in new_numbers)  # not "3.5"
+    # A year has three or four digits ("3.5" is none) and is no sum or share ("$191 million").
+    dated = any(
+        len(n) in (3, 4) and n.isdigit() and not any(measures(n, text)) for n in new_numbers
+    )
     dated = dated or any(word in _MONTHS for word in new_words)
     dated = dated or bool(re.search(r"\b\d{2,4}s\b|\bcentury\b", text, re.IGNORECASE))
     if kind == "time":
