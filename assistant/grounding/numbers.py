@@ -39,15 +39,19 @@ def numbers_found(claimed: set[str], passage: set[str]) -> bool:
     return all(number in passage or rounded(number) for number in claimed)
 
 
-_CURRENCY_BEFORE = re.compile(r"[$€£¥₹]\s*[<>≈~]?\s*\Z")
+_CURRENCY_SIGN = "[$€£¥₹]"
+_CURRENCY_WORD = r"dollars?|euros?|pounds?|usd|eur|yen|rupees?|crores?|lakhs?"
+# A sum of money: a currency sign or word ("$5", "5 million euros").
+MONEY = re.compile(rf"{_CURRENCY_SIGN}|\b(?:{_CURRENCY_WORD})\b", re.IGNORECASE)
+_CURRENCY_BEFORE = re.compile(rf"{_CURRENCY_SIGN}\s*[<>≈~]?\s*\Z")
 _CURRENCY_AFTER = re.compile(
-    r"\s*(?:k|m|bn|b|mn|thousand|million|billion|trillion)?\s*(?:dollars?|euros?|usd|eur)\b",
+    rf"\s*(?:k|m|bn|b|mn|thousand|million|billion|trillion)?\s*(?:{_CURRENCY_WORD})\b",
     re.IGNORECASE,
 )
 _PERCENT_AFTER = re.compile(r"\s*(?:%|percent\b|per cent\b)", re.IGNORECASE)
 # A sentence that speaks of money may drop the currency sign: "GPT-4 cost 78 million to train".
 _SPEAKS_OF_MONEY = re.compile(
-    r"\b(?:dollars?|euros?|pounds?|usd|eur|costs?|costing|price[ds]?|paid|pay|spen[dt]"
+    rf"\b(?:{_CURRENCY_WORD}|costs?|costing|price[ds]?|paid|pay|spen[dt]"
     r"|funding|raised|revenues?|budgets?|invest\w*|fees?)\b",
     re.IGNORECASE,
 )

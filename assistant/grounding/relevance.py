@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from assistant.grounding.numbers import measures
+from assistant.grounding.numbers import MONEY, measures
 from assistant.keyterms import spelled_out
 from assistant.text import (
     alnum_pieces,
@@ -100,9 +100,6 @@ _ASKS_EXPANSION = re.compile(
     r"|\b(?i:what is the full (?:form|name) of )(?P<named>[A-Z][A-Za-z]*[A-Z]s?)\b",
 )
 
-_MONEY = re.compile(
-    r"[$€£¥₹]|\b(?:dollars?|euros?|pounds?|usd|eur|yen|rupees?|crores?|lakhs?)\b", re.IGNORECASE
-)
 _MONTHS_TEXT = """january february march april may june july august september october november
     december jan feb mar apr jun jul aug sep sept oct nov dec"""
 _MONTHS = frozenset(_MONTHS_TEXT.split())
@@ -180,7 +177,7 @@ def gives_expected_answer(answer: str, question: str) -> bool:
     new_numbers = [n for n in standalone_numbers(text) if n not in asked_numbers]
     counted = bool(new_numbers) or any(word in _NUMBER_WORDS for word in new_words)
     if kind == "money":
-        return counted and bool(_MONEY.search(text))
+        return counted and bool(MONEY.search(text))
     if kind == "number":
         return counted
     # A year has three or four digits ("3.5" is none) and is no sum or share ("$191 million").
