@@ -6,10 +6,11 @@ evidence, ``relevance`` checks that an answer answers the question, ``refusal`` 
 reason to refuse, and ``decision`` puts them together in the order the answer stream asks.
 """
 
+from assistant.grounding.agreement import agreement
 from assistant.grounding.decision import Grounding, Verdict
 from assistant.grounding.evidence import FEATURES, Evidence, RefusalModel
 from assistant.grounding.refusal import RefusalReason, closest_coverage, model_declined
-from assistant.grounding.support import CHECKER_NAME, SupportChecker, SupportDecision, agreement
+from assistant.grounding.support import CHECKER_NAME, SupportChecker, SupportDecision
 
 __all__ = [
     "CHECKER_NAME",
