@@ -118,6 +118,10 @@ def test_identifiers_are_acronyms_and_codes_not_ordinary_words():
     assert identifiers(question) == ["GPT-4", "MMLU"]
     assert identifiers("CFM ne kitna improvement achieve kiya?") == []  # first word skipped
     assert identifiers("who directed operations during ww2?") == ["ww2"]
+    # words hyphened to a code describe it: "o1-level" names o1, which "o1-class" mentions
+    assert identifiers("Was R1 close to o1-level reasoning?") == ["R1", "o1"]
+    assert identifiers("Is it a GPT-4-style model or gpt-oss?") == ["GPT-4"]
+    assert unmentioned_identifiers("Near o1-level?", ["approaching o1-class performance"]) == []
 
 
 def test_unmentioned_identifiers_match_across_spellings():

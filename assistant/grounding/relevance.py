@@ -230,15 +230,32 @@ def mentions(text: str, name: str) -> bool:
 
 
 def identifiers(question: str) -> list[str]:
-    """Acronyms and codes the question names: "MMLU", "GPT4", "ww2" (not its first word)."""
+    """Acronyms and codes the question names: "MMLU", "GPT4", "ww2" (not its first word).
+
+    A code's ordinary words joined to it by hyphens are not part of it: "o1-level" names "o1"
+    (a passage may say "o1-class"), "GPT-4-style" names "GPT-4".
+    """
     found = []
     for position, token in enumerate(surface_tokens(question)):
+        token = _without_word_ends(token)
         letters = [ch for ch in token if ch.isalpha()]
         acronym = len(letters) >= 2 and all(ch.isupper() for ch in letters) and position > 0
         code = bool(letters) and any(ch.isdigit() for ch in token)
         if (acronym or code) and claim_words(token):
             found.append(token)
     return found
+
+
+def _without_word_ends(token: str) -> str:
+    """The token less the lower-case words hyphened to either end of a code ("o1-level")."""
+    parts = token.split("-")
+    word = re.compile(r"[a-z]{3,}")
+    while len(parts) > 1 and word.fullmatch(parts[-1]):
+        parts.pop()
+    while len(parts) > 1 and word.fullmatch(parts[0]):
+        parts.pop(0)
+    trimmed = "-".join(parts)
+    return trimmed if any(ch.isdigit() for ch in trimmed) else token
 
 
 def unmentioned_identifiers(question: str, passages: list[str]) -> list[str]:
