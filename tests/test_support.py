@@ -181,6 +181,26 @@ def test_a_number_in_a_sentence_about_its_subject_named_earlier_is_its_own(check
     assert checker.check("Mistral AI raised 385 million euros.", passage, question=question).backed
 
 
+def test_a_number_answer_is_backed_by_the_sentence_that_holds_it_with_its_subject(checker):
+    passage = (
+        "LLaMA 2 (2023): Meta released models of 7B to 70B parameters. "
+        "LLaMA 3 (2024): Meta's 405B parameter model closed the gap."
+    )
+    question = "what year did meta put out the 405B llama 3?"
+    said = "Meta put out the 405B LLaMA 3 in 2024."  # "put out" is only the question's
+    assert checker.check(said, passage, question=question).supported
+    assert not checker.check(said, passage).supported  # no question: "put" is unbacked
+    # the year stands in another sentence than the model asked about
+    asked_2 = "what year did meta put out llama 2?"
+    wrong = checker.check("Meta put out LLaMA 2 in 2024.", passage, question=asked_2)
+    assert not wrong.supported
+    assert checker.check("Meta put out LLaMA 2 in 2023.", passage, question=asked_2).supported
+    # a new word the passage lacks is a claim of its own
+    assert not checker.check(
+        said.replace("in 2024", "in Paris in 2024"), passage, question=question
+    ).supported
+
+
 def test_check_many_matches_check_and_embeds_each_text_once(checker):
     pairs = [("It cut costs by 80%.", PASSAGE), ("Bees make honey.", PASSAGE)] * 3
     calls = []

@@ -35,6 +35,10 @@ an answer that restates a paraphrased question around words the passage does con
 rule rejects the commonest small-model error, a wrong year or count in an otherwise
 well-matching sentence; an answer whose only new word is a number ("founded in 2023") must meet
 one of the first two clauses, because a year somewhere in an on-topic passage is weak evidence.
+Unless (``numbers-v5``) one passage sentence holds the number with every other claim word the
+passage has, and the words it lacks are the question's own: "Meta put out the 405B LLaMA 3 in
+2024" for "what year did Meta put out the 405B LLaMA 3?" from "LLaMA 3 (2024): Meta's 405B
+parameter model ..." (``numbers.number_in_its_sentence``).
 
 The thresholds were tuned on the 61 hand-labelled pairs in ``evaluation/support_labels.jsonl``
 (grid search for Cohen's kappa). A conjunctive clause (moderate overlap *and* similarity) was
@@ -87,7 +91,7 @@ import numpy as np
 from assistant.embeddings import Embedder
 from assistant.grounding.attribution import misreads_number
 from assistant.grounding.cells import swaps_columns
-from assistant.grounding.numbers import counted_in_words, numbers_found
+from assistant.grounding.numbers import counted_in_words, number_in_its_sentence, numbers_found
 from assistant.grounding.relevance import answerable_in_its_words
 from assistant.keyterms import KeyTerms, spelled_out_words
 from assistant.text import (
@@ -99,7 +103,7 @@ from assistant.text import (
     split_sentences,
 )
 
-CHECKER_NAME = "overlap+embedding+question-v3+relevance-v3+cells-v1+numbers-v4"
+CHECKER_NAME = "overlap+embedding+question-v3+relevance-v3+cells-v1+numbers-v5"
 RELEVANCE_COVERAGE_WEIGHT = 0.2
 FOCUS_MISSING_SHARE = 0.5  # of the key-term credit, when the question's rarest term is missing
 CONTINUES_WITHIN = 2  # passage sentences between an answer's evidence and a continuation's
@@ -168,7 +172,9 @@ class SupportChecker:
             f"(content-word overlap "
             f">= {self.min_overlap} or similarity to its best-matching sentence >= "
             f"{self.min_similarity} or, given the question, overlap of the words not taken from "
-            f"it >= {self.min_answer_overlap}), and, given the question, relevance (cosine of "
+            f"it >= {self.min_answer_overlap} or, given the question, the only new word is a "
+            f"number that one passage sentence holds with the sentence's other words found), "
+            f"and, given the question, relevance (cosine of "
             f"question and sentence + {RELEVANCE_COVERAGE_WEIGHT} x key-term coverage of sentence "
             f"and passage, x {FOCUS_MISSING_SHARE} without the rarest term) >= "
             f"{self.min_relevance} or, within an answer, its evidence (best sentence and those "
@@ -293,6 +299,9 @@ class SupportChecker:
                 overlap >= self.min_overlap
                 or similarity >= self.min_similarity
                 or (answer_overlap is not None and answer_overlap >= self.min_answer_overlap)
+                or number_in_its_sentence(
+                    said, claim_words(question or ""), passage_words, candidates
+                )
             )
         )
         return SupportDecision(
@@ -367,34 +376,3 @@ def drawn_on(said: set[str], sentences: Sequence[str]) -> tuple[int, ...]:
         if len(words) >= DRAWN_MIN_WORDS and len(words & said) >= DRAWN_SHARE * len(words):
             drawn.append(position)
     return tuple(drawn)
-
-
-def agreement(checker: SupportChecker, labelled: Sequence[dict]) -> dict:
-    """Accuracy and Cohen's kappa of the checker against hand labels.
-
-    Each labelled item is ``{"sentence", "passage", "label": bool}``, with an optional
-    ``"question"`` the sentence answers and an optional ``"on_question": bool`` (false: the
-    passage backs the sentence but the sentence does not answer the question, which counts as
-    not supported); kappa corrects accuracy for the agreement two raters
-    with these label rates would reach by chance.
-    """
-    predicted = [
-        checker.check(item["sentence"], item["passage"], question=item.get("question")).supported
-        for item in labelled
-    ]
-    truth = [bool(item["label"]) and item.get("on_question", True) for item in labelled]
-    n = len(truth)
-    if not n:
-        return {"pairs": 0, "accuracy": None, "kappa": None}
-    observed = sum(p == t for p, t in zip(predicted, truth, strict=True)) / n
-    p_yes, t_yes = sum(predicted) / n, sum(truth) / n
-    chance = p_yes * t_yes + (1 - p_yes) * (1 - t_yes)
-    kappa = (observed - chance) / (1 - chance) if chance < 1 else None
-    return {
-        "pairs": n,
-        "supported": sum(truth),
-        "accuracy": round(observed, 4),
-        "kappa": round(kappa, 4) if kappa is not None else None,
-        "false_supported": sum(p and not t for p, t in zip(predicted, truth, strict=True)),
-        "false_unsupported": sum(t and not p for p, t in zip(predicted, truth, strict=True)),
-    }
