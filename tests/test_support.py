@@ -195,6 +195,12 @@ def test_a_number_answer_is_backed_by_the_sentence_that_holds_it_with_its_subjec
     wrong = checker.check("Meta put out LLaMA 2 in 2024.", passage, question=asked_2)
     assert not wrong.supported
     assert checker.check("Meta put out LLaMA 2 in 2023.", passage, question=asked_2).supported
+    # the year is written next to another name than the one asked about
+    mixtral = "Mixtral 8x7B (2023): French startup Mistral AI showed efficient architectures."
+    founded = checker.check(
+        "Mistral AI was founded in 2023.", mixtral, question="When was Mistral AI founded?"
+    )
+    assert not founded.supported
     # a new word the passage lacks is a claim of its own
     assert not checker.check(
         said.replace("in 2024", "in Paris in 2024"), passage, question=question

@@ -13,6 +13,14 @@ holding one of the claim's new numbers is such a sentence, the number is borrowe
 
 A sentence that names its subject earlier ("Mistral AI was founded in 2023. It raised ...")
 names no rival in the sentence with the number, and is left alone.
+
+The other way round, a number can back a claim that adds nothing else to its question
+(``number_in_its_sentence``): "Meta put out the 405B LLaMA 3 in 2024", asked "what year did
+Meta put out the 405B LLaMA 3?", from "LLaMA 3 (2024): Meta's 405B parameter model ...". The
+words the passage lacks ("put out") are the question's own, one sentence holds the number with
+all the claim's other words, and the name written next to the number is the claim's: "LLaMA 3
+(2024)" answers for LLaMA 3, while "Mixtral 8x7B (2023): ... Mistral AI showed ..." does not
+date Mistral AI.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from collections.abc import Sequence
 
 from assistant.grounding.numbers import measures_differ, numbers_found
 from assistant.grounding.relevance import mentions, names_in
-from assistant.text import numbers_in
+from assistant.text import NUMBER, claim_words, numbers_in, surface_tokens
 
 
 def misreads_number(
@@ -52,3 +60,35 @@ def borrows_number(claim: str, sentences: Sequence[str], question: str) -> bool:
         if holding and all(about_another(sentence) for sentence in holding):
             return True
     return False
+
+
+def number_in_its_sentence(
+    said: set[str], asked: set[str], passage_words: set[str], sentences: Sequence[str]
+) -> bool:
+    """The claim's content words (``text.claim_words``) add only numbers to the question's
+    (``asked``), the words the passage lacks are the question's, and one passage sentence holds
+    the claim's other words with each number written next to a name the claim says."""
+    added = said - asked
+    if not added or not all(NUMBER.fullmatch(word) for word in added):
+        return False
+    held = said & passage_words
+    if not said - passage_words <= asked or len(held - added) < 2:
+        return False
+    return any(
+        held <= claim_words(sentence)
+        and all(_named_next_to(number, sentence, said) for number in added)
+        for sentence in sentences
+    )
+
+
+def _named_next_to(number: str, sentence: str, said: set[str]) -> bool:
+    """The name or code written nearest before the number (after it, when none is before) is
+    one the claim says: "LLaMA 3 (2024)" for a claim on LLaMA 3, not "Mixtral 8x7B (2023)"."""
+    tokens = surface_tokens(sentence)
+    if number not in tokens:
+        return False
+    at = tokens.index(number)
+    names = [t for t in tokens if t != number and any(ch.isupper() or ch.isdigit() for ch in t)]
+    before = [t for t in tokens[:at] if t in names]
+    nearest = before[-1] if before else next((t for t in tokens[at + 1 :] if t in names), None)
+    return nearest is not None and bool(claim_words(nearest)) and claim_words(nearest) <= said

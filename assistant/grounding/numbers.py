@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from assistant.text import NUMBER, claim_words, numbers_in
+from assistant.text import NUMBER, numbers_in
 
 # Counts written as words are numbers too: "two lawsuits" needs a 2 or a "two" in the passage.
 # ("one" is left out: "one of the first" counts nothing.)
@@ -24,24 +24,6 @@ _COUNT_WORD = re.compile(rf"\b(?:{'|'.join(_COUNT_WORDS)})\b", re.IGNORECASE)
 def counted_in_words(text: str) -> set[str]:
     """The counts a text writes as words, "two" to "twelve", as numbers ("2" to "12")."""
     return {_COUNT_WORDS[word.lower()] for word in _COUNT_WORD.findall(text)}
-
-
-def number_in_its_sentence(
-    said: set[str], asked: set[str], passage_words: set[str], sentences: list[str]
-) -> bool:
-    """A claim that adds only a number to its question ("Meta put out the 405B LLaMA 3 in 2024"
-    for "what year did Meta put out the 405B LLaMA 3?") is backed by one passage sentence that
-    holds the number with every other claim word the passage has ("LLaMA 3 (2024): Meta's 405B
-    parameter model ..."), when the claim's words that the passage lacks are the question's own
-    ("put"). Content words (``text.claim_words``); a year elsewhere in the passage is not enough.
-    """
-    added = said - asked
-    if not added or not all(NUMBER.fullmatch(word) for word in added):
-        return False
-    held = said & passage_words
-    if not said - passage_words <= asked or len(held - added) < 2:
-        return False
-    return any(held <= claim_words(sentence) for sentence in sentences)
 
 
 def numbers_found(claimed: set[str], passage: set[str]) -> bool:

@@ -38,7 +38,7 @@ one of the first two clauses, because a year somewhere in an on-topic passage is
 Unless (``numbers-v5``) one passage sentence holds the number with every other claim word the
 passage has, and the words it lacks are the question's own: "Meta put out the 405B LLaMA 3 in
 2024" for "what year did Meta put out the 405B LLaMA 3?" from "LLaMA 3 (2024): Meta's 405B
-parameter model ..." (``numbers.number_in_its_sentence``).
+parameter model ..." (``attribution.number_in_its_sentence``).
 
 The thresholds were tuned on the 61 hand-labelled pairs in ``evaluation/support_labels.jsonl``
 (grid search for Cohen's kappa). A conjunctive clause (moderate overlap *and* similarity) was
@@ -89,9 +89,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from assistant.embeddings import Embedder
-from assistant.grounding.attribution import misreads_number
+from assistant.grounding.attribution import misreads_number, number_in_its_sentence
 from assistant.grounding.cells import swaps_columns
-from assistant.grounding.numbers import counted_in_words, number_in_its_sentence, numbers_found
+from assistant.grounding.numbers import counted_in_words, numbers_found
 from assistant.grounding.relevance import answerable_in_its_words
 from assistant.keyterms import KeyTerms, spelled_out_words
 from assistant.text import (
