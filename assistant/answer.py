@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from assistant.citations import Citation, mark_verified, parse_citations, tidy_markers
 from assistant.config import GenerationSettings
 from assistant.grounding import Grounding, RefusalReason, closest_coverage
-from assistant.llm import Generator, Messages
+from assistant.llm import Generator, Messages, answer_grammar
 from assistant.prompts import Prompts, fit_passages
 from assistant.retrieval import Hit, Retriever
 
@@ -164,10 +164,14 @@ class AnswerStream:
             yield self.answer.text
             return
         pieces: list[str] = []
+        grammar = None
+        if self._generation.answer_grammar and 1 <= len(shown) <= 9:
+            grammar = answer_grammar(len(shown), self._prompts["refusal"])
         for piece in self._generator.stream(
             messages,
             max_tokens=self._generation.max_tokens,
             temperature=self._generation.temperature,
+            grammar=grammar,
         ):
             if timings.ttft_s is None:
                 timings.ttft_s = round(time.perf_counter() - started, 3)

@@ -108,8 +108,8 @@ class GroundingSettings(BaseSettings):
         True,
         description="Refuse an answer without the kind of value the question asks for (a year, "
         "a number, an amount, what an abbreviation stands for, a name for 'who founded ...') "
-        "and, with refusal 'rules', a "
-        "question naming an identifier no passage mentions.",
+        "and (unless refusal is 'off') a question naming an identifier no shown passage "
+        "mentions, before the model runs.",
     )
     refusal: Literal["fitted", "rules", "off"] = Field(
         "fitted",
@@ -160,6 +160,12 @@ class GenerationSettings(BaseSettings):
         None,
         description="A JSON file of worked answers shown to the model before each question "
         "(few-shot); empty: none. evaluation/variants/answer_examples.json is the measured set.",
+    )
+    answer_grammar: bool = Field(
+        False,
+        description="Constrain answers with a llama.cpp grammar: cited sentences or cited list "
+        "items, or the refusal sentence (assistant/llm/grammar.py). Off: measured no better and "
+        "slower (evaluation/README.md).",
     )
     n_ctx: int = Field(2048, ge=512, description="Model context window in tokens.")
     n_threads: int = Field(2, ge=1, description="CPU threads for the model.")

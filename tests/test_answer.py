@@ -6,7 +6,7 @@ from assistant.citations import parse_citations, tidy_markers
 from assistant.config import PROJECT_ROOT, GenerationSettings, GroundingSettings
 from assistant.errors import AssistantError
 from assistant.grounding import Grounding, model_declined
-from assistant.llm import ScriptedGenerator
+from assistant.llm import ScriptedGenerator, answer_grammar
 from assistant.prompts import Prompts, build_messages, fit_passages
 from assistant.retrieval import Hit
 
@@ -149,16 +149,41 @@ def test_passages_are_fitted_to_the_context_window():
     assert len(shown) == 4 and len(messages) == 2 + 2 * len(prompts.examples)
 
 
-def make_stream(question: str, hits: list[Hit], generator: ScriptedGenerator) -> AnswerStream:
+def make_stream(
+    question: str, hits: list[Hit], generator: ScriptedGenerator, *, grammar: bool = False
+) -> AnswerStream:
     return AnswerStream(
         question,
         retriever=FixedRetriever(hits),
         generator=generator,
         prompts=PROMPTS,
         grounding=Grounding(GroundingSettings(min_score=0.3, verify_citations=False), None),
-        generation=GenerationSettings(max_tokens=64, temperature=0.0),
+        generation=GenerationSettings(max_tokens=64, temperature=0.0, answer_grammar=grammar),
         top_k=4,
     )
+
+
+def test_the_answer_grammar_is_off_by_default_and_names_only_the_shown_passages():
+    hits = [hit(1, "Alpacas hum softly."), hit(2, "Llamas spit.")]
+    reply = "Alpacas hum [1]."
+    plain, constrained = ScriptedGenerator(reply), ScriptedGenerator(reply)
+    list(make_stream("Do alpacas hum?", hits, plain))
+    list(make_stream("Do alpacas hum?", hits, constrained, grammar=True))
+    assert plain.grammars == [None]
+    grammar = constrained.grammars[0]
+    assert grammar == answer_grammar(2, PROMPTS["refusal"])
+    assert "[1-2]" in grammar and "[1-4]" not in grammar
+    assert '"The documents don\'t say."' in grammar  # the prompt's refusal, exactly
+    with pytest.raises(ValueError):
+        answer_grammar(0, "No.")
+
+
+def test_the_answer_grammar_is_one_llama_cpp_parses():
+    llama_cpp = pytest.importorskip("llama_cpp")
+    for passages in (1, 4, 9):
+        assert llama_cpp.LlamaGrammar.from_string(
+            answer_grammar(passages, 'The "documents" don\'t say.'), verbose=False
+        )
 
 
 def test_stream_yields_pieces_then_builds_the_answer():

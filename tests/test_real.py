@@ -1,5 +1,6 @@
 """End to end with the real embedder, real FAISS and the real default GGUF (loaded once)."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -38,6 +39,24 @@ def test_answer_contains_the_fact_and_cites_the_thesis(real_assistant):
     cited = [c.hit.chunk for c in answer.citations]
     thesis = [chunk for chunk in cited if chunk.document == "open-vs-closed-ai-thesis.txt"]
     assert any("LLM-assisted labeling" in chunk.text for chunk in thesis)
+
+
+def test_the_answer_grammar_keeps_the_real_model_to_cited_lines(
+    default_corpus, real_embedder, real_generator
+):
+    settings = Settings().with_overrides(
+        embedder="default", generator="llama", max_tokens=60, answer_grammar=True
+    )
+    assistant = Assistant(settings, embedder=real_embedder, generator=real_generator)
+    assistant.sync()
+    stream = assistant.ask("How much did GPT-4 cost to train?")
+    list(stream)
+    draft = stream.answer.draft or stream.answer.text
+    assert "78" in draft
+    # every line the grammar let through ends with a marker (cut short: the last may not)
+    lines = [line for line in draft.splitlines() if line.strip()]
+    assert all(re.search(r"\[\d\]\.?$", line) for line in lines[:-1])
+    assert "<<<" not in draft and ">>>" not in draft
 
 
 @pytest.fixture

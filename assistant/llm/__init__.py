@@ -2,6 +2,7 @@
 
 from assistant.config import GenerationSettings
 from assistant.llm.base import Generator, Messages
+from assistant.llm.grammar import answer_grammar
 from assistant.llm.local import (
     DEFAULT_MODEL_NAME,
     LlamaGenerator,
@@ -35,6 +36,7 @@ __all__ = [
     "Messages",
     "ScriptedGenerator",
     "ServerGenerator",
+    "answer_grammar",
     "default_model_path",
     "load_generator",
     "resolve_model_path",

@@ -19,8 +19,16 @@ class Generator(Protocol):
     backend: str  # where it runs, for the answer record and the app ("llama.cpp in this process")
     n_ctx: int
 
-    def stream(self, messages: Messages, *, max_tokens: int, temperature: float) -> Iterator[str]:
-        """Yield the answer in pieces as they are generated."""
+    def stream(
+        self,
+        messages: Messages,
+        *,
+        max_tokens: int,
+        temperature: float,
+        grammar: str | None = None,
+    ) -> Iterator[str]:
+        """Yield the answer in pieces as they are generated, within the GBNF ``grammar`` if
+        one is given (``llm/grammar.py``)."""
 
     def count_tokens(self, text: str) -> int:
         """Tokens this text costs in the model's context."""

@@ -11,6 +11,7 @@ app shares one generator between browser sessions.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import os
@@ -146,16 +147,25 @@ class LlamaGenerator:
         overhead = 5  # <|im_start|>role\n ... <|im_end|>\n per message (ChatML)
         return sum(self.count_tokens(m["content"]) + overhead for m in messages) + 3
 
-    def stream(self, messages: Messages, *, max_tokens: int, temperature: float) -> Iterator[str]:
+    def stream(
+        self,
+        messages: Messages,
+        *,
+        max_tokens: int,
+        temperature: float,
+        grammar: str | None = None,
+    ) -> Iterator[str]:
         try:
-            yield from self._stream(messages, max_tokens=max_tokens, temperature=temperature)
+            yield from self._stream(
+                messages, max_tokens=max_tokens, temperature=temperature, grammar=grammar
+            )
         except ValueError as error:  # llama.cpp: "Requested tokens (...) exceed context window"
             raise AssistantError(
                 f"The prompt does not fit the model's context window ({error}). Shorten the "
                 "question, or raise ASSISTANT_N_CTX."
             ) from None
 
-    def _stream(self, messages: Messages, *, max_tokens: int, temperature: float):
+    def _stream(self, messages: Messages, *, max_tokens: int, temperature: float, grammar):
         with self._lock:
             for part in self._llama.create_chat_completion(
                 messages=messages,
@@ -164,7 +174,16 @@ class LlamaGenerator:
                 top_k=1 if temperature == 0 else 40,
                 repeat_penalty=1.05,
                 stream=True,
+                grammar=_compiled(grammar) if grammar else None,
             ):
                 piece = part["choices"][0]["delta"].get("content")
                 if piece:
                     yield piece
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(grammar: str):
+    """llama.cpp's parsed form of a GBNF grammar (parsed once per text)."""
+    from llama_cpp import LlamaGrammar
+
+    return LlamaGrammar.from_string(grammar, verbose=False)

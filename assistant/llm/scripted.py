@@ -16,6 +16,7 @@ class ScriptedGenerator:
         self.n_ctx = 2048
         self._reply = reply
         self.calls: list[Messages] = []
+        self.grammars: list[str | None] = []  # the grammar each call was given
 
     def count_tokens(self, text: str) -> int:
         return max(1, len(text) // 4)
@@ -23,8 +24,16 @@ class ScriptedGenerator:
     def prompt_tokens(self, messages: Messages) -> int:
         return sum(self.count_tokens(m["content"]) + 5 for m in messages)
 
-    def stream(self, messages: Messages, *, max_tokens: int, temperature: float) -> Iterator[str]:
+    def stream(
+        self,
+        messages: Messages,
+        *,
+        max_tokens: int,
+        temperature: float,
+        grammar: str | None = None,
+    ) -> Iterator[str]:
         self.calls.append(messages)
+        self.grammars.append(grammar)
         reply = self._reply(messages) if callable(self._reply) else self._reply
         words = reply.split(" ")
         for position, word in enumerate(words):

@@ -89,7 +89,16 @@ class ServerGenerator:
             )
         return models[0].id
 
-    def stream(self, messages: Messages, *, max_tokens: int, temperature: float) -> Iterator[str]:
+    def stream(
+        self,
+        messages: Messages,
+        *,
+        max_tokens: int,
+        temperature: float,
+        grammar: str | None = None,
+    ) -> Iterator[str]:
+        """The answer from the server; a ``grammar`` goes as llama.cpp's server reads it (its
+        "grammar" field), which other OpenAI-compatible servers ignore or refuse."""
         import openai
 
         response = self._call(
@@ -99,6 +108,7 @@ class ServerGenerator:
                 max_tokens=max_tokens,
                 temperature=temperature,
                 stream=True,
+                extra_body={"grammar": grammar} if grammar else None,
             )
         )
         finished = False
