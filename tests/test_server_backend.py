@@ -53,6 +53,7 @@ def stand_in(behaviour: dict) -> FastAPI:
     @app.post("/v1/chat/completions")
     async def chat(request: Request):
         behaviour["requests"] = behaviour.get("requests", 0) + 1
+        behaviour["body"] = await request.json()
         mode = behaviour.get("mode", "ok")
         if denied := refused(request):
             return denied
@@ -110,6 +111,16 @@ def test_answers_come_from_the_server_and_record_it(server, corpus, monkeypatch)
     assert answer.model == "stand-in-model"
     assert answer.backend == f"OpenAI-compatible server at {server.url}/v1"
     assert answer.to_dict()["backend"] == answer.backend
+
+
+def test_an_answer_grammar_goes_to_the_server_as_llama_cpp_reads_it(server):
+    remote = generator(server)
+    assert stream(remote) == "Bees make honey [1]."
+    assert "grammar" not in server.behaviour["body"]
+    messages = [{"role": "user", "content": "Bees?"}]
+    grammar = 'root ::= "Bees."'
+    "".join(remote.stream(messages, max_tokens=16, temperature=0.0, grammar=grammar))
+    assert server.behaviour["body"]["grammar"] == grammar
 
 
 def test_a_server_that_is_down_is_named_with_what_to_check():
