@@ -164,14 +164,15 @@ class AnswerStream:
             yield self.answer.text
             return
         pieces: list[str] = []
-        grammar = None
+        # Only a generator asked for a grammar is given one: one written without grammars works.
+        options = {}
         if self._generation.answer_grammar and 1 <= len(shown) <= 9:
-            grammar = answer_grammar(len(shown), self._prompts["refusal"])
+            options["grammar"] = answer_grammar(len(shown), self._prompts["refusal"])
         for piece in self._generator.stream(
             messages,
             max_tokens=self._generation.max_tokens,
             temperature=self._generation.temperature,
-            grammar=grammar,
+            **options,
         ):
             if timings.ttft_s is None:
                 timings.ttft_s = round(time.perf_counter() - started, 3)
