@@ -1,6 +1,6 @@
 from assistant.embeddings import HashingEmbedder
 from assistant.grounding import SupportChecker
-from assistant.grounding.cells import swaps_columns
+from assistant.grounding.cells import swaps_columns, swaps_labels
 from assistant.tables import row_cells
 
 ACCURACY = (
@@ -45,3 +45,25 @@ def test_the_checker_does_not_back_a_swapped_row():
     assert checker.check(
         "Closed models are leading edge, with ~24% higher median scores.", ACCURACY
     ).supported
+
+
+SPECTRUM = (
+    "The spectrum of openness: fully proprietary (API-only, no weights, no details — GPT-4, "
+    "Claude), open-weight (weights released, architecture described, but training data and code "
+    "withheld — Llama, Mistral), and open-source (weights, code, data, and training recipe all "
+    "public — rare, mostly academic)."
+)
+
+
+def test_members_of_one_bracketed_label_given_another_label_are_caught():
+    assert swaps_labels("The thesis describes GPT-4 and Claude as fully open-source.", SPECTRUM)
+    assert swaps_labels("Llama and Mistral are open-source.", SPECTRUM)
+    # their own label, their own members' words, or both labels named: no swap
+    assert not swaps_labels("GPT-4 and Claude are fully proprietary.", SPECTRUM)
+    assert not swaps_labels("GPT-4 and Claude release no weights.", SPECTRUM)
+    assert not swaps_labels(
+        "Unlike open-weight Llama, GPT-4 and Claude are fully proprietary.", SPECTRUM
+    )
+    assert not swaps_labels("Open-source models are rare.", SPECTRUM)  # no member named
+    checker = SupportChecker(HashingEmbedder())
+    assert not checker.check("GPT-4 and Claude are fully open-source.", SPECTRUM).supported

@@ -13,12 +13,20 @@ prose ("a milestone"), so the clause must also share nothing with that column's 
 
 A claim that names no column, or a row whose column names share all their words, is left to
 the other checks.
+
+An enumeration of labels with their members in brackets is read the same way
+(``swaps_labels``): "fully proprietary (API-only, no weights — GPT-4, Claude), open-weight
+(... — Llama, Mistral), and open-source (... — rare, mostly academic)". A claim that names
+members of one label only ("GPT-4 and Claude") and a word that only another label has ("...
+fully open-source") gives them the other label, unless it also says every word of their own
+("fully proprietary").
 """
 
 from __future__ import annotations
 
 import re
 
+from assistant.grounding.relevance import mentions, names_in
 from assistant.tables import row_cells
 from assistant.text import claim_stem, claim_words
 
@@ -29,7 +37,10 @@ MIN_SWAPPED_WORDS = 2  # words of another column's cell that make a swap, more t
 
 
 def swaps_columns(claim: str, sentence: str) -> bool:
-    """The claim says of one column what the row ``sentence`` says of another."""
+    """The claim says of one column what the row ``sentence`` says of another, or gives the
+    members of one bracketed label another label (``swaps_labels``)."""
+    if swaps_labels(claim, sentence):
+        return True
     row = row_cells(sentence)
     if len(row) < 2:
         return False
@@ -60,3 +71,30 @@ def swaps_columns(claim: str, sentence: str) -> bool:
 def _columns_named(clause: str, keys: list[set[str]]) -> set[int]:
     stems = {claim_stem(word.lower()) for word in _WORD.findall(clause)}
     return {column for column, key in enumerate(keys) if stems & key}
+
+
+# "open-weight (weights released ... — Llama, Mistral)": a short label and its bracketed members.
+_LABELLED = re.compile(r"(?:^|[:;,]\s*|\band\s+)([^():;,]{2,40}?)\s*\(([^()]{3,})\)")
+
+
+def swaps_labels(claim: str, sentence: str) -> bool:
+    """The claim names members of one label of the sentence's bracketed enumeration and gives
+    them a word only another label has; see the module docstring."""
+    labelled = [
+        (claim_words(label), claim_words(members), names_in(members, codes=True))
+        for label, members in _LABELLED.findall(sentence)
+        if len(label.split()) <= 4
+    ]
+    if len(labelled) < 2:
+        return False
+    said = claim_words(claim)
+    owners = {
+        i for i, (_, _, names) in enumerate(labelled) if any(mentions(claim, n) for n in names)
+    }
+    if len(owners) != 1:
+        return False
+    (own,) = owners
+    label, members, _ = labelled[own]
+    others = set().union(*(words for i, (words, _, _) in enumerate(labelled) if i != own))
+    foreign = others - label - members
+    return bool(said & foreign) and not label <= said

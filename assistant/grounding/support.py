@@ -75,7 +75,9 @@ The pipeline and the evaluation's citation metrics both read answers this way.
 
 **Table cells** (``cells-v1``, ``cells.py``). A sentence backed by a table row must not say of
 one column what the row says of another ("open models are leading edge" from "Closed Models:
-Leading edge ...; Open Models: Competitive, narrowing gap").
+Leading edge ...; Open Models: Competitive, narrowing gap"), nor (``cells-v2``) give the
+bracketed members of one label another label ("GPT-4 and Claude are fully open-source" from
+"fully proprietary (... GPT-4, Claude), ..., and open-source (...)").
 
 **Misread numbers** (``numbers-v4``, ``attribution.py``): not "191 million parameters" from "$191
 million", nor "In 2026 closed models led by 24%" from "AI Index (2024): ... a median 24.2%".
@@ -103,7 +105,7 @@ from assistant.text import (
     split_sentences,
 )
 
-CHECKER_NAME = "overlap+embedding+question-v3+relevance-v3+cells-v1+numbers-v5"
+CHECKER_NAME = "overlap+embedding+question-v3+relevance-v3+cells-v2+numbers-v5"
 RELEVANCE_COVERAGE_WEIGHT = 0.2
 FOCUS_MISSING_SHARE = 0.5  # of the key-term credit, when the question's rarest term is missing
 CONTINUES_WITHIN = 2  # passage sentences between an answer's evidence and a continuation's
@@ -168,7 +170,8 @@ class SupportChecker:
             f"{self.name} with {self.embedder.name}: supported when the passage has every "
             f"number of the sentence as money or percent alike (and, given the question, not "
             f"only in sentences about another subject), the sentence adds a word to a question "
-            f"that is not yes/no or either-or, it gives no table column another's cell, and "
+            f"that is not yes/no or either-or, it gives no table column another's cell (nor a "
+            f"bracketed label's members another label), and "
             f"(content-word overlap "
             f">= {self.min_overlap} or similarity to its best-matching sentence >= "
             f"{self.min_similarity} or, given the question, overlap of the words not taken from "
