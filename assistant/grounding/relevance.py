@@ -246,13 +246,15 @@ def identifiers(question: str) -> list[str]:
     return found
 
 
+_LOWER_WORD = re.compile(r"[a-z]{3,}")  # "level" of "o1-level"
+
+
 def _without_word_ends(token: str) -> str:
     """The token less the lower-case words hyphened to either end of a code ("o1-level")."""
     parts = token.split("-")
-    word = re.compile(r"[a-z]{3,}")
-    while len(parts) > 1 and word.fullmatch(parts[-1]):
+    while len(parts) > 1 and _LOWER_WORD.fullmatch(parts[-1]):
         parts.pop()
-    while len(parts) > 1 and word.fullmatch(parts[0]):
+    while len(parts) > 1 and _LOWER_WORD.fullmatch(parts[0]):
         parts.pop(0)
     trimmed = "-".join(parts)
     return trimmed if any(ch.isdigit() for ch in trimmed) else token
