@@ -17,7 +17,12 @@ from assistant.grounding.relevance import (
     ("question", "kind"),
     [
         ("How many GPUs were used to train LLaMA 3?", "number"),
-        ("What percentage of developers use open models?", "number"),
+        ("What percentage of developers use open models?", "percentage"),
+        ("What uptime percentage do proprietary APIs guarantee?", "percentage"),
+        ("By what median margin were closed models ahead?", "number"),
+        ("What smaller sizes did LLaMA 3 come in?", "number"),
+        ("In dollar terms, how much did CFM save per year?", "money"),
+        ("When exactly did Meta release LLaMa 3.1?", "time"),
         ("By how much did CFM reduce its operational costs?", "number"),
         ("How much money does Capital Fund Management have under management?", "money"),
         ("how much did it cost to trian GPT4?", "money"),
@@ -60,6 +65,20 @@ def test_a_count_needs_a_number_the_question_does_not_already_hold():
     assert not gives_expected_answer("Gaudi2 beat the A100 [1].", "How much faster is Gaudi2?")
     typeset = "OpenAI GPT\u20114 is known for advanced reasoning [1]."  # a non-breaking hyphen
     assert not gives_expected_answer(typeset, "How long did it take to train GPT-4?")
+
+
+def test_a_percentage_needs_a_number_with_a_percent_sign():
+    asked = "What uptime percentage do proprietary APIs guarantee?"
+    assert not gives_expected_answer("APIs serve millions of requests [1].", asked)
+    assert gives_expected_answer("They guarantee 99.9% uptime [1].", asked)
+    assert gives_expected_answer("About 99 percent [1].", asked)
+
+
+def test_the_version_of_a_name_is_no_count():
+    asked = "By what median margin were closed models still ahead of open ones?"
+    assert not gives_expected_answer("The margin narrowed as LLaMA 3.1 and Qwen 3.5 caught up.", asked)
+    assert gives_expected_answer("Closed models were ahead by a median 24.2% [1].", asked)
+    assert gives_expected_answer("About 20 models were ahead [1].", asked)  # a sentence's first word
 
 
 def test_an_amount_of_money_needs_a_currency():

@@ -44,20 +44,27 @@ _ASKS_MONEY = re.compile(
     r"\bhow much (?:money|cash|funding)\b"
     r"|\bhow much (?:did|does|do|will|would|is|was)\b[^?]*\b(?:cost|pay|paid|spend|spent"
     r"|raise|raised|worth|charge)\b"
-    r"|\bwhat (?:was|is|were) the (?:cost|price)\b",
+    r"|\bwhat (?:was|is|were) the (?:cost|price)\b"
+    r"|\bin dollar terms\b|\bhow many dollars\b",
     re.IGNORECASE,
 )
 _ASKS_YEAR = re.compile(
     r"\b(?:what|which|in what|in which) (?:year|date|decade|century|month)\b", re.IGNORECASE
 )
 _ASKS_TIME = re.compile(
-    r"^\W*(?:since )?when (?:is|was|are|were|did|does|do|will|has|have|had|can|could)\b", re.I
+    r"^\W*(?:since )?when (?:\w+ly )?"  # "When exactly did ...?"
+    r"(?:is|was|are|were|did|does|do|will|has|have|had|can|could)\b",
+    re.IGNORECASE,
 )
 _ASKS_NUMBER = re.compile(
     r"\bhow (?:many|much|long|old|big|large|far|fast|often)\b"
-    r"|\bwhat (?:percentage|percent|number|score|share|fraction|size|sizes)\b",
+    r"|\bwhat (?:\w+ )?(?:number|score|share|fraction|sizes?|margin|ratio)\b"
+    r"|\bby (?:what|how) (?:\w+ )?(?:margin|factor|much|ratio)\b",
     re.IGNORECASE,
 )
+# "What uptime percentage ...?", "By what percentage ...?": a percentage, not "millions".
+_ASKS_PERCENTAGE = re.compile(r"\b(?:what|by what) (?:\w+ )?(?:percentage|percent)\b", re.I)
+_PERCENTAGE = re.compile(r"\d\s*%|\bper ?cent\b", re.IGNORECASE)
 # "What was the name of the model ...?", "Which image generators are named as defendants?",
 # "What is the library called?": a name, not a description ("a model uploaded by a contributor").
 # "Who founded Mistral AI?", "who is the author of ...", "Which company develops Qwen?": an agent
@@ -91,6 +98,7 @@ _OPENS = re.compile(r"""(?m)(?:^|[.!?:;]\s+|["“‘(]|^\s*[-*\u2022]\s+)\Z""")
 _NAME_OR_YEAR = re.compile(r"[^\W\d_][\w'’\-\u2010\u2011]*|\b\d{4}\b")
 _POSSESSIVE = re.compile(r"['’]s\Z")
 _YEAR = re.compile(r"(?:19|20)\d\d")
+_VERSION = re.compile(r"(?P<name>[^\W\d_][\w'’\-]*) \d{1,2}(?:\.\d+)?(?![\d.,%]|\s*percent\b)")
 _ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)", re.IGNORECASE)
 
 # "What does NER mean?", "What does AMX stand for in ...?", "What is the full form of CMU?"
@@ -143,8 +151,8 @@ def answerable_in_its_words(question: str) -> bool:
 
 
 def expected_answer(question: str) -> str | None:
-    """'expansion', 'money', 'year', 'time', 'number', 'name', or None when the question's form
-    asks for no such value."""
+    """'expansion', 'money', 'year', 'time', 'percentage', 'number', 'name', or None when the
+    question's form asks for no such value."""
     if _ASKS_EXPANSION.search(question):
         return "expansion"
     for kind, pattern in (
@@ -152,6 +160,7 @@ def expected_answer(question: str) -> str | None:
         ("money", _ASKS_MONEY),
         ("year", _ASKS_YEAR),
         ("time", _ASKS_TIME),
+        ("percentage", _ASKS_PERCENTAGE),
         ("number", _ASKS_NUMBER),
     ):
         if pattern.search(question):
@@ -174,12 +183,14 @@ def gives_expected_answer(answer: str, question: str) -> bool:
     asked = {word.lower() for word in surface_tokens(question)}
     new_words = [w.lower() for w in surface_tokens(text) if w.lower() not in asked]
     asked_numbers = set(standalone_numbers(question))
-    new_numbers = [n for n in standalone_numbers(text) if n not in asked_numbers]
+    new_numbers = [n for n in standalone_numbers(without_versions(text)) if n not in asked_numbers]
     counted = bool(new_numbers) or any(word in _NUMBER_WORDS for word in new_words)
     if kind == "money":
         return counted and bool(MONEY.search(text))
     if kind == "number":
         return counted
+    if kind == "percentage":
+        return bool(new_numbers) and bool(_PERCENTAGE.search(text))
     # A year has three or four digits ("3.5" is none) and is no sum or share ("$191 million").
     dated = any(
         len(n) in (3, 4) and n.isdigit() and not any(measures(n, text)) for n in new_numbers
@@ -189,6 +200,22 @@ def gives_expected_answer(answer: str, question: str) -> bool:
     if kind == "time":
         return dated or bool(_TIME_WORDS.search(text))
     return dated
+
+
+def without_versions(text: str) -> str:
+    """The text without the version numbers of names: "LLaMA 3.1 and Qwen 3.5 caught up" gives
+    no count or margin. A number of one or two digits right after a capitalised word inside a
+    sentence is a version; "About 20 models" (a sentence's first word), "in May 2023" (a year)
+    and "Index: 10 benchmarks" are not."""
+
+    def drop(found: re.Match) -> str:
+        name = found["name"]
+        opens = _OPENS.search(text[: found.start()])
+        if opens or not any(ch.isupper() for ch in name) or name.lower() in _NOT_NAMES:
+            return found[0]
+        return name
+
+    return _VERSION.sub(drop, text)
 
 
 def new_names(text: str, question: str) -> list[str]:
