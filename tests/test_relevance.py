@@ -23,6 +23,7 @@ from assistant.grounding.relevance import (
         ("What smaller sizes did LLaMA 3 come in?", "number"),
         ("In dollar terms, how much did CFM save per year?", "money"),
         ("When exactly did Meta release LLaMa 3.1?", "time"),
+        ("What's the typical response time in milliseconds for GPT-4?", "number"),
         ("By how much did CFM reduce its operational costs?", "number"),
         ("How much money does Capital Fund Management have under management?", "money"),
         ("how much did it cost to trian GPT4?", "money"),
@@ -165,3 +166,9 @@ def test_a_question_naming_its_source_document_does_not_ask_about_it():
     question = "What does the Zubnet wiki say Llama 3 withholds?"
     assert asked_names(question) == ["Zubnet", "Llama"]
     assert asked_names(question, ["open-vs-closed-zubnet-wiki.txt"]) == ["Llama"]
+
+
+def test_a_name_is_mentioned_in_the_plural_too():
+    assert mentions("instead of relying on large proprietary LLMs", "LLM")
+    assert mentions("one LLM", "LLMs")
+    assert not mentions("GPT-4 and Claude", "LLM")

@@ -59,7 +59,8 @@ _ASKS_TIME = re.compile(
 _ASKS_NUMBER = re.compile(
     r"\bhow (?:many|much|long|old|big|large|far|fast|often)\b"
     r"|\bwhat (?:\w+ )?(?:number|score|share|fraction|sizes?|margin|ratio)\b"
-    r"|\bby (?:what|how) (?:\w+ )?(?:margin|factor|much|ratio)\b",
+    r"|\bby (?:what|how) (?:\w+ )?(?:margin|factor|much|ratio)\b"
+    r"|\bin (?:milli)?seconds\b|\bin (?:minutes|hours|days|weeks|gigabytes|megabytes|tokens)\b",
     re.IGNORECASE,
 )
 # "What uptime percentage ...?", "By what percentage ...?": a percentage, not "millions".
@@ -252,8 +253,15 @@ def asked_names(question: str, documents: Iterable[str] = ()) -> list[str]:
 
 
 def mentions(text: str, name: str) -> bool:
-    """The text holds the name, however it is hyphenated or cased ("GPT-4" in "GPT‑4")."""
-    return alnum_pieces(name.lower()) <= alnum_pieces(text.lower())
+    """The text holds the name, however it is hyphenated, cased or made plural ("GPT-4" in
+    "GPT‑4", "LLM" in "large proprietary LLMs")."""
+    pieces = _singular(alnum_pieces(text.lower()))
+    return _singular(alnum_pieces(name.lower())) <= pieces
+
+
+def _singular(pieces: set[str]) -> set[str]:
+    """Word pieces with a plural "s" dropped ("llms" -> "llm"); both sides of a match alike."""
+    return {piece[:-1] if len(piece) > 2 and piece.endswith("s") else piece for piece in pieces}
 
 
 def identifiers(question: str) -> list[str]:
