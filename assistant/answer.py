@@ -214,7 +214,9 @@ class AnswerStream:
         """'The documents don't say', pointing at the closest passages with citations."""
         closest = hits[:2]
         if names:
-            lead = self._prompts["refusal_unmentioned"].format(names=", ".join(names))
+            elsewhere = self._grounding.indexed_elsewhere(list(names))
+            template = "refusal_unmentioned_shown" if elsewhere else "refusal_unmentioned"
+            lead = self._prompts[template].format(names=", ".join(names))
         else:
             lead = self._prompts["refusal"]
         text = lead + closest_coverage(closest)

@@ -139,6 +139,7 @@ class Assistant:
             self.checker if settings.verify_citations else None,
             key_terms=self.key_terms,
             model=RefusalModel.load(),
+            frequencies=lambda terms: self.index.document_frequency(terms),
         )
 
     def ask(self, question: str, *, top_k: int | None = None) -> AnswerStream:

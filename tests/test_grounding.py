@@ -300,6 +300,24 @@ def test_a_question_naming_what_no_passage_mentions_is_refused_before_the_model(
     assert answer.refusal_reason != "unmentioned"  # evaluation runs still record the draft
 
 
+def test_a_name_other_passages_hold_is_not_called_unmentioned_by_the_documents():
+    settings = GroundingSettings(min_score=0.2, check_relevance=True, refusal="fitted")
+    indexed = {"mmlu": 3}  # the index holds MMLU in passages the search did not show
+    grounding = Grounding(
+        settings,
+        CHECKER,
+        model=RefusalModel.load(),
+        frequencies=lambda terms: {term: indexed.get(term, 0) for term in terms},
+    )
+    reply = "Google open-sourced TensorFlow in 2015 [2]."
+    answer = stream(reply, "What score did TensorFlow get on MMLU?", grounding=grounding).run()
+    assert answer.refused and answer.refusal_reason == "unmentioned"
+    assert answer.text.startswith("None of the passages found mentions MMLU.")
+    indexed.clear()
+    answer = stream(reply, "What score did TensorFlow get on MMLU?", grounding=grounding).run()
+    assert answer.text.startswith("The documents don't mention MMLU.")
+
+
 def test_an_answer_without_the_kind_of_value_asked_for_is_a_refusal():
     reply = "Google open-sourced TensorFlow as its machine learning framework [2]."
     asked = "In what year did Google open-source TensorFlow?"

@@ -49,7 +49,7 @@ from assistant.grounding.verification import (
 )
 from assistant.keyterms import KeyTerms
 from assistant.retrieval import Hit
-from assistant.text import claim_words
+from assistant.text import claim_words, keyword_terms
 
 
 @dataclass(frozen=True)
@@ -97,10 +97,12 @@ class Grounding:
         *,
         key_terms: Callable[[str], KeyTerms] | None = None,
         model: RefusalModel | None = None,
+        frequencies: Callable[[list[str]], dict[str, int]] | None = None,
     ) -> None:
         self.settings = settings
         self.checker = checker if settings.verify_citations else None
         self.key_terms = key_terms
+        self.frequencies = frequencies  # keyword term -> passages of the index holding it
         self.mode = settings.refusal
         self.model = model
         if self.mode == "fitted" and model is None:
@@ -117,6 +119,16 @@ class Grounding:
         if not self.settings.check_relevance or self.mode == "off":
             return []
         return unmentioned_identifiers(question, [hit.chunk.readable_text for hit in shown])
+
+    def indexed_elsewhere(self, names: list[str]) -> bool:
+        """Some name the shown passages lack is in other indexed passages ("LLMs" in a case
+        study the search did not show): the documents do mention it, only not where they answer
+        the question, so the refusal must not say they never do. False when unknown."""
+        if self.frequencies is None:
+            return False
+        terms = {name: keyword_terms(name) for name in names}
+        counts = self.frequencies(sorted({t for found in terms.values() for t in found}))
+        return any(found and all(counts.get(t, 0) for t in found) for found in terms.values())
 
     def confident(self, question: str, hits: list[Hit]) -> bool:
         """Retrieval found what was asked: a passage similar enough, or one holding most of the
