@@ -334,3 +334,28 @@ def test_checker_agrees_with_the_hand_labels(real_embedder):
     labelled = [r for r in asked if "on_question" in r and "added" not in r]
     relevance = agreement(SupportChecker(real_embedder), labelled)
     assert relevance["accuracy"] >= 0.65
+
+
+def test_a_magnitude_written_as_a_letter_is_its_word(checker):
+    passage = (
+        "Training Cost - Closed Models: $78M–$191M frontier scale; "
+        "Open Models: $5M–$10M for top open models."
+    )
+    said = (
+        "The cost to train a frontier closed model is estimated to be $191 million, while the "
+        "cost to train a top open model is $5 million to $10 million."
+    )
+    assert checker.check(said, passage).supported
+    assert not checker.check(said.replace("million", "thousand"), passage).supported
+
+
+def test_the_digits_of_a_name_are_no_number_given_to_it(checker):
+    passage = (
+        "LLaMA 2 (2023): Meta released large language models (7B–70B parameters). "
+        "Mixtral 8x7B (2023): French startup Mistral AI showed efficient architectures."
+    )
+    question = "How many parameters does Mixtral 8x7B have in total?"
+    borrowed = checker.check(
+        "Mixtral 8x7B has 7 billion parameters in total.", passage, question=question
+    )
+    assert not borrowed.supported

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 from assistant.grounding.numbers import measures_differ, numbers_found
 from assistant.grounding.relevance import mentions, names_in
-from assistant.text import NUMBER, claim_words, numbers_in, surface_tokens
+from assistant.text import NUMBER, claim_words, standalone_numbers, surface_tokens
 
 
 def misreads_number(
@@ -55,8 +55,9 @@ def borrows_number(claim: str, sentences: Sequence[str], question: str) -> bool:
         rivals = any(not mentions(named, name) for name in names_in(sentence, codes=True))
         return missing and rivals
 
-    for number in numbers_in(claim) - numbers_in(question):
-        holding = [s for s in sentences if numbers_found({number}, numbers_in(s))]
+    # The digits of a name ("Mixtral 8x7B", "GPT-3.5") are no number it is given.
+    for number in set(standalone_numbers(claim)) - set(standalone_numbers(question)):
+        holding = [s for s in sentences if numbers_found({number}, set(standalone_numbers(s)))]
         if holding and all(about_another(sentence) for sentence in holding):
             return True
     return False

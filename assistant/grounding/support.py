@@ -81,6 +81,9 @@ bracketed members of one label another label ("GPT-4 and Claude are fully open-s
 
 **Misread numbers** (``numbers-v4``, ``attribution.py``): not "191 million parameters" from "$191
 million", nor "In 2026 closed models led by 24%" from "AI Index (2024): ... a median 24.2%".
+(``numbers-v6``) A passage's "$5M" says "million" ("$5 million to $10 million" from "$5M–$10M"),
+and the digits of a name are no number given to it: "Mixtral 8x7B has 7 billion parameters"
+borrows LLaMA 2's "7B", whatever "8x7B" holds.
 """
 
 from __future__ import annotations
@@ -101,11 +104,12 @@ from assistant.text import (
     claim_text,
     claim_words,
     is_list_item,
+    magnitude_words,
     numbers_in,
     split_sentences,
 )
 
-CHECKER_NAME = "overlap+embedding+question-v3+relevance-v3+cells-v2+numbers-v5"
+CHECKER_NAME = "overlap+embedding+question-v3+relevance-v3+cells-v2+numbers-v6"
 RELEVANCE_COVERAGE_WEIGHT = 0.2
 FOCUS_MISSING_SHARE = 0.5  # of the key-term credit, when the question's rarest term is missing
 CONTINUES_WITHIN = 2  # passage sentences between an answer's evidence and a continuation's
@@ -279,6 +283,7 @@ class SupportChecker:
     ) -> SupportDecision:
         said = claim_words(claim)
         passage_words = claim_words(passage) | spelled_out_words(claim, passage)  # "HF"
+        passage_words |= magnitude_words(passage)  # "$5M" says "million"
         overlap = len(said & passage_words) / len(said) if said else 0
         answer_overlap = None
         answer_words = said - asked if asked is not None else set()
