@@ -303,24 +303,6 @@ def claim_words(text: str) -> set[str]:
     return words
 
 
-_MAGNITUDES = {
-    "k": "thousand",
-    "m": "million",
-    "mn": "million",
-    "b": "billion",
-    "bn": "billion",
-    "t": "trillion",
-    "tn": "trillion",
-}
-_MAGNITUDE = re.compile(r"(?<![^\W_])\d+(?:[.,]\d+)*(k|mn|m|bn|b|tn|t)\b")  # not "8x7B"
-
-
-def magnitude_words(text: str) -> set[str]:
-    """The magnitudes a text writes as a letter after a number, as words: "$5M" -> "million",
-    "405B" -> "billion". A passage's "$5M–$10M" backs a claim's "$5 million to $10 million"."""
-    return {_MAGNITUDES[found] for found in _MAGNITUDE.findall(text.lower())}
-
-
 def numbers_in(text: str) -> set[str]:
     """The numbers of a text, thousands separators removed."""
     return {n.replace(",", "") for n in NUMBER.findall(unicodedata.normalize("NFC", text))}

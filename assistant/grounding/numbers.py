@@ -39,6 +39,24 @@ def numbers_found(claimed: set[str], passage: set[str]) -> bool:
     return all(number in passage or rounded(number) for number in claimed)
 
 
+_MAGNITUDES = {
+    "k": "thousand",
+    "m": "million",
+    "mn": "million",
+    "b": "billion",
+    "bn": "billion",
+    "t": "trillion",
+    "tn": "trillion",
+}
+_MAGNITUDE = re.compile(r"(?<![^\W_])\d+(?:[.,]\d+)*(k|mn|m|bn|b|tn|t)\b")  # not "8x7B"
+
+
+def magnitude_words(text: str) -> set[str]:
+    """The magnitudes a text writes as a letter after a number, as words: "$5M" -> "million",
+    "405B" -> "billion". A passage's "$5M–$10M" backs a claim's "$5 million to $10 million"."""
+    return {_MAGNITUDES[found] for found in _MAGNITUDE.findall(text.lower())}
+
+
 _CURRENCY_SIGN = "[$€£¥₹]"
 _CURRENCY_WORD = r"dollars?|euros?|pounds?|usd|eur|yen|rupees?|crores?|lakhs?"
 # A sum of money: a currency sign or word ("$5", "5 million euros").

@@ -96,7 +96,7 @@ import numpy as np
 from assistant.embeddings import Embedder
 from assistant.grounding.attribution import misreads_number, number_in_its_sentence
 from assistant.grounding.cells import swaps_columns
-from assistant.grounding.numbers import counted_in_words, numbers_found
+from assistant.grounding.numbers import counted_in_words, magnitude_words, numbers_found
 from assistant.grounding.relevance import answerable_in_its_words
 from assistant.keyterms import KeyTerms, spelled_out_words
 from assistant.text import (
@@ -104,7 +104,6 @@ from assistant.text import (
     claim_text,
     claim_words,
     is_list_item,
-    magnitude_words,
     numbers_in,
     split_sentences,
 )
