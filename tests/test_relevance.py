@@ -172,3 +172,14 @@ def test_a_name_is_mentioned_in_the_plural_too():
     assert mentions("instead of relying on large proprietary LLMs", "LLM")
     assert mentions("one LLM", "LLMs")
     assert not mentions("GPT-4 and Claude", "LLM")
+
+
+def test_a_yes_no_answer_says_which_way_or_speaks_of_what_was_asked():
+    asked = "Does GPT-4 Turbo have a longer context window than Claude?"
+    assert not gives_expected_answer("This is because GPT-4 Turbo uses more parameters [3].", asked)
+    assert gives_expected_answer("No, Claude's window is longer [1].", asked)
+    assert gives_expected_answer("GPT-4 Turbo has the longer context window [2].", asked)
+    sourced = "Has the thesis said whether Google put out a smaller Gemini?"
+    assert not gives_expected_answer("Google Gemini runs on Google Cloud TPUs [1].", sourced)
+    either_or = "Is Gemini open or closed?"  # "It is closed." answers that one
+    assert gives_expected_answer("Gemini runs on TPUs [1].", either_or)

@@ -16,7 +16,11 @@ forms, without a second model call:
   wrote ...", "who is the CEO of" and "which company / country ..." a name (a capitalised word
   the question does not hold, not a nationality). An answer whose supported sentences hold no
   such value beyond what the question already says ("How many GPUs were used to train LLaMA 3?"
-  "3. Hardware Efficiency") does not answer it. Questions of other forms are not checked.
+  "3. Hardware Efficiency") does not answer it. A yes/no question's answer must say which way
+  or speak of something the question asks besides its names ("This is because GPT-4 Turbo uses
+  more parameters" does neither for "Does GPT-4 Turbo have a longer context window than
+  Claude?"; an answer that only contradicts in other words, "Python is slow" for "Is Python
+  fast?", would be refused too). Questions of other forms are not checked.
 
 Both work on English questions; other questions pass unchecked. The names a question asks
 about (``names_in``, ``asked_names``: capitalised words inside a sentence, codes such as
@@ -31,9 +35,11 @@ from collections.abc import Iterable
 
 from assistant.grounding.numbers import MONEY, measures
 from assistant.keyterms import spelled_out
+from assistant.retrieval import SOURCE_CUE
 from assistant.text import (
     alnum_pieces,
     claim_words,
+    keyword_terms,
     standalone_numbers,
     strip_markers,
     surface_tokens,
@@ -99,6 +105,9 @@ _OPENS = re.compile(r"""(?m)(?:^|[.!?:;]\s+|["“‘(]|^\s*[-*\u2022]\s+)\Z""")
 _NAME_OR_YEAR = re.compile(r"[^\W\d_][\w'’\-\u2010\u2011]*|\b\d{4}\b")
 _POSSESSIVE = re.compile(r"['’]s\Z")
 _YEAR = re.compile(r"(?:19|20)\d\d")
+_STANCE = re.compile(
+    r"\b(?:yes|no|not|never|neither|nor|none|cannot|both|only)\b|n['’]t\b", re.IGNORECASE
+)
 _VERSION = re.compile(r"(?P<name>[^\W\d_][\w'’\-]*) \d{1,2}(?:\.\d+)?(?![\d.,%]|\s*percent\b)")
 _ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)", re.IGNORECASE)
 
@@ -173,7 +182,7 @@ def gives_expected_answer(answer: str, question: str) -> bool:
     """Does the answer hold the kind of value the question asks for (beyond the question's own)?"""
     kind = expected_answer(question)
     if kind is None:
-        return True
+        return not asks_yes_or_no(question) or offers_choice(question) or takes_up(answer, question)
     if kind == "expansion":  # the words whose initials spell it: "Named Entity Recognition"
         found = _ASKS_EXPANSION.search(question)
         acronym = (found["acronym"] or found["named"]).removesuffix("s")
@@ -201,6 +210,19 @@ def gives_expected_answer(answer: str, question: str) -> bool:
     if kind == "time":
         return dated or bool(_TIME_WORDS.search(text))
     return dated
+
+
+def takes_up(answer: str, question: str) -> bool:
+    """A yes/no question's answer says which way ("no", "not", "both", "only") or speaks of
+    something the question asks besides its names and sources. "It is fully open-source and
+    integrates across messaging platforms." does neither for "Can OpenClaw, the open-source
+    assistant in the thesis, run completely offline on my laptop?": it is about OpenClaw, not
+    about running offline."""
+    if _STANCE.search(strip_markers(answer)):
+        return True
+    named = " ".join([*names_in(question, codes=True), *SOURCE_CUE.findall(question)])
+    asked = set(keyword_terms(question)) - set(keyword_terms(named))
+    return not asked or bool(asked & set(keyword_terms(answer)))
 
 
 def without_versions(text: str) -> str:
