@@ -29,10 +29,11 @@ class Citation:
 # A small model often writes "[1] The answer." or "The answer, which is found in passage [1]."
 _LEADING = re.compile(r"^([ \t]*(?:[-*\u2022][ \t]+)?)((?:\[\d{1,2}\][ \t]*)+)(\S[^\n]*)$", re.M)
 _POINTER = re.compile(
-    r",?[ \t]+(?:which is|as (?:mentioned|stated|shown|described|quoted|given) in"
-    r"|(?:which is |as )?(?:found|quoted|mentioned|stated|given|shown) in"
+    r",?[ \t]+(?:which is|(?:which is |which are |as )?(?:found|quoted|mentioned|stated|given"
+    r"|shown|explained|described|outlined|discussed|detailed|listed|covered) in"
     r"|(?:taken )?from|according to)"
-    r"(?:[ \t]+(?:the[ \t]+)?passages?)?[ \t]*(?=\[\d{1,2}\][ \t]*[.!?]?[ \t]*(?:$|\n))",
+    r"(?:[ \t]+(?:the[ \t]+)?passages?)?[ \t]*"
+    r"(?=(?:\[\d{1,2}\][ \t]*)+[.!?]?[ \t]*(?:$|\n))",  # "which is explained in [2][3]."
     re.M,
 )
 

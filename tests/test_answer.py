@@ -228,3 +228,9 @@ def test_an_answer_caught_in_a_loop_stops_early():
     )
     answer = stream.run()
     assert answer.draft.count("It scales well.") == 3 and answer.timings.completion_tokens < 20
+
+
+def test_a_relative_clause_pointing_at_passages_is_only_its_markers():
+    said = "The visual exploration tool is DeepViz, which is explained in [2] and [3]."
+    assert tidy_markers(said) == "The visual exploration tool is DeepViz [2][3]."
+    assert tidy_markers("It is X, as described in [4].") == "It is X [4]."
