@@ -359,3 +359,12 @@ def test_the_digits_of_a_name_are_no_number_given_to_it(checker):
         "Mixtral 8x7B has 7 billion parameters in total.", passage, question=question
     )
     assert not borrowed.supported
+
+
+def test_a_comparison_sign_before_a_number_is_its_word(checker):
+    passage = "Cost trade-off: compared to <$6 million for some open reasoning models."
+    question = "Roughly how much did some open reasoning models cost to train?"
+    said = "Some open reasoning models cost less than $6 million to train."
+    assert checker.check(said, passage, question=question).supported
+    plain = passage.replace("<", "")  # "less" is then a word the passage lacks
+    assert not checker.check(said, plain, question=question).supported

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from assistant.text import NUMBER, numbers_in
+from assistant.text import NUMBER, claim_words, numbers_in
 
 # Counts written as words are numbers too: "two lawsuits" needs a 2 or a "two" in the passage.
 # ("one" is left out: "one of the first" counts nothing.)
@@ -39,6 +39,7 @@ def numbers_found(claimed: set[str], passage: set[str]) -> bool:
     return all(number in passage or rounded(number) for number in claimed)
 
 
+_CURRENCY_SIGN = "[$€£¥₹]"
 _MAGNITUDES = {
     "k": "thousand",
     "m": "million",
@@ -51,13 +52,27 @@ _MAGNITUDES = {
 _MAGNITUDE = re.compile(r"(?<![^\W_])\d+(?:[.,]\d+)*(k|mn|m|bn|b|tn|t)\b")  # not "8x7B"
 
 
-def magnitude_words(text: str) -> set[str]:
-    """The magnitudes a text writes as a letter after a number, as words: "$5M" -> "million",
-    "405B" -> "billion". A passage's "$5M–$10M" backs a claim's "$5 million to $10 million"."""
-    return {_MAGNITUDES[found] for found in _MAGNITUDE.findall(text.lower())}
+# Not "≈" for "about": "GPT-4 Turbo cost approximately $78 million" would then pass on
+# "GPT‑4 training cost ≈ $78 million" (fresh30l q488), the claim's only other new word a name's.
+_SYMBOLS = {
+    "<": "less under below fewer",
+    "≤": "less under below fewer",
+    ">": "more over above greater",
+    "≥": "more over above greater",
+}
+_SYMBOL = re.compile(rf"([{''.join(_SYMBOLS)}])\s*{_CURRENCY_SIGN}?\s*\d")
 
 
-_CURRENCY_SIGN = "[$€£¥₹]"
+def number_words(text: str) -> set[str]:
+    """The words a text writes as letters or signs around its numbers, as claim words: "$5M"
+    says "million", "405B" "billion", "<$6 million" "less". A passage's "$5M–$10M" backs a
+    claim's "$5 million to $10 million", and its "<$6 million" a claim's "less than $6
+    million"."""
+    said = [_MAGNITUDES[found] for found in _MAGNITUDE.findall(text.lower())]
+    said += [_SYMBOLS[found] for found in _SYMBOL.findall(text)]
+    return claim_words(" ".join(said))
+
+
 _CURRENCY_WORD = r"dollars?|euros?|pounds?|usd|eur|yen|rupees?|crores?|lakhs?"
 # A sum of money: a currency sign or word ("$5", "5 million euros").
 MONEY = re.compile(rf"{_CURRENCY_SIGN}|\b(?:{_CURRENCY_WORD})\b", re.IGNORECASE)

@@ -81,9 +81,9 @@ bracketed members of one label another label ("GPT-4 and Claude are fully open-s
 
 **Misread numbers** (``numbers-v4``, ``attribution.py``): not "191 million parameters" from "$191
 million", nor "In 2026 closed models led by 24%" from "AI Index (2024): ... a median 24.2%".
-(``numbers-v6``) A passage's "$5M" says "million" ("$5 million to $10 million" from "$5M–$10M"),
-and the digits of a name are no number given to it: "Mixtral 8x7B has 7 billion parameters"
-borrows LLaMA 2's "7B", whatever "8x7B" holds.
+(``numbers-v6``) A passage's "$5M" says "million" and its "<$6M" says "less" ("$5 million to $10
+million" from "$5M–$10M"), and the digits of a name are no number given to it: "Mixtral 8x7B
+has 7 billion parameters" borrows LLaMA 2's "7B", whatever "8x7B" holds.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ import numpy as np
 from assistant.embeddings import Embedder
 from assistant.grounding.attribution import misreads_number, number_in_its_sentence
 from assistant.grounding.cells import swaps_columns
-from assistant.grounding.numbers import counted_in_words, magnitude_words, numbers_found
+from assistant.grounding.numbers import counted_in_words, number_words, numbers_found
 from assistant.grounding.relevance import answerable_in_its_words
 from assistant.keyterms import KeyTerms, spelled_out_words
 from assistant.text import (
@@ -282,7 +282,7 @@ class SupportChecker:
     ) -> SupportDecision:
         said = claim_words(claim)
         passage_words = claim_words(passage) | spelled_out_words(claim, passage)  # "HF"
-        passage_words |= magnitude_words(passage)  # "$5M" says "million"
+        passage_words |= number_words(passage)  # "$5M" says "million", "<$6M" "less"
         overlap = len(said & passage_words) / len(said) if said else 0
         answer_overlap = None
         answer_words = said - asked if asked is not None else set()
