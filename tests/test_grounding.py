@@ -17,6 +17,7 @@ from assistant.grounding.decision import says_what_claim_adds
 from assistant.grounding.support import in_answer
 from assistant.grounding.verification import (
     Closest,
+    leans_back,
     makes_no_claim,
     quotable,
     quote_pointed_passage,
@@ -369,6 +370,34 @@ def test_a_head_that_adds_one_word_to_the_question_is_not_cut_out():
     asked = "Which company built DeepSeek R1?"
     reply = "DeepSeek R1 was built by OpenAI, a company based in Mountain View [1]."
     assert not verify(reply, passages, CHECKER, question=asked).supported_markers
+
+
+def test_a_sentence_building_on_one_taken_out_goes_with_it():
+    """'This is because ...' gives a reason for the claim before it: alone it reads as an
+    answer to a question the passages did not settle."""
+    passages = [
+        hit(1, "Closed models are trained on massive datasets using billions of parameters.")
+    ]
+    reason = "This is because closed models are trained on massive datasets [1]."
+    asked = "Does GPT-4 Turbo have a longer context window than Claude?"
+    result = verify(
+        f"Yes, GPT-4 Turbo has the longer context window. {reason}",
+        passages,
+        CHECKER,
+        question=asked,
+    )
+    assert not result.supported_markers and len(result.unsupported) == 2
+    # Standing alone, or after a sentence that only restates a why question, it answers.
+    assert verify(reason, passages, CHECKER, question=asked).supported_markers == {1}
+    why = "Why are closed models strong?"
+    after_restated = verify(f"Closed models are strong. {reason}", passages, CHECKER, question=why)
+    assert after_restated.supported_markers == {1}
+    assert (
+        after_restated.text == "This is because closed models are trained on massive datasets [1]."
+    )
+    # A demonstrative before a word of the question points at the question.
+    plain = "These datasets are massive [1]."
+    assert leans_back("This means more [1].", why) and not leans_back(plain, "Which datasets?")
 
 
 def test_an_unbacked_paraphrase_of_a_passage_sentence_becomes_that_sentence_quoted():

@@ -159,17 +159,22 @@ def verify(
     on_question = {claim: any(d.supported for d in per_claim[i]) for i, claim in enumerate(claims)}
     rewritten, supported_markers, unsupported, supported = text, set(), [], []
     seen: set[str] = set()
+    lead_lost = False  # the claim before was not backed, and claimed more than was asked
     for claim in claims:
         backing = [n for n, ok in enumerate(supports[claim], start=1) if ok]
         cited = [n for n in dict.fromkeys(markers_in(claim)) if 1 <= n <= len(passages)]
         keep = [n for n in cited if n in backing]
         said = " ".join(remove_markers(claim).lower().split())
+        if backing and lead_lost and leans_back(claim, question or ""):
+            backing = []  # "This is because ..." gives a reason for what was not backed
         if not backing or said in seen:
             if backing:  # the same sentence again: said once is enough
                 rewritten = rewritten.replace(claim, "", 1)
             else:
                 unsupported.append(remove_markers(claim))
+                lead_lost = not _only_asked(claim, question)
             continue
+        lead_lost = False
         seen.add(said)
         supported.append(claim)
         chosen = keep or backing[:1]
@@ -316,6 +321,35 @@ def _restates(sentence: str, question: str) -> bool:
     if not asks_yes_or_no(question) or offers_choice(question):
         return False  # "Is the gap growing or shrinking?" "It is shrinking." answers it
     return claim_words(remove_markers(sentence)) <= claim_words(question) | _POLARITY
+
+
+# "This is because ...", "This means ...", "As a result, ...": a sentence that builds on the one
+# before it. "This license ..." (a noun after the demonstrative) may name what the question asks.
+_LEANS_BACK = re.compile(
+    r"^(?:(?:this|that|these|those)(?:\s+(?P<noun>[a-z][\w-]*))?\b"
+    r"|as a result\b|therefore\b|thus\b|hence\b|because of this\b|for this reason\b)",
+    re.IGNORECASE,
+)
+
+
+def leans_back(sentence: str, question: str) -> bool:
+    """The sentence builds on the one before it ("This is because closed models ..."), so it
+    cannot stand when that one was taken out. A demonstrative before a word of the question
+    ("These restrictions ..." asked about restrictions) points at the question instead."""
+    found = _LEANS_BACK.match(remove_markers(sentence).lstrip(" \"'-*\u2022"))
+    if not found:
+        return False
+    noun = found.group("noun")
+    return not (noun and claim_words(noun) and claim_words(noun) <= claim_words(question))
+
+
+def _only_asked(sentence: str, question: str | None) -> bool:
+    """A sentence that only restates a question which is not a yes/no one ("The thesis says
+    closed models are safer." for "Why does the thesis say closed models are safer?"): what
+    follows it answers the question, not it. The yes or no of a yes/no question is a claim."""
+    if not question or asks_yes_or_no(question):
+        return False
+    return claim_words(remove_markers(sentence)) <= claim_words(question)
 
 
 def _tidy_gaps(text: str) -> str:
