@@ -65,14 +65,21 @@ def test_answer_sentences_keep_their_markers():
     assert strip_markers("Also used widely [1, 3].") == "Also used widely."
 
 
-def test_a_full_stop_before_a_lower_case_word_or_after_a_title_ends_no_sentence():
+def test_a_full_stop_or_line_break_before_a_lower_case_word_ends_no_sentence():
     text = "Built between 1250 A.D. and 1500 [2]. Escorted by Sgt. Ford to D.C. Then it fell."
     assert split_answer_sentences(text) == [
         "Built between 1250 A.D. and 1500 [2].",
         "Escorted by Sgt. Ford to D.C.",  # before a capital, "D.C." may end the sentence
         "Then it fell.",
     ]
-    assert split_sentences("A heading\nlower-case line.") == ["A heading", "lower-case line."]
+    assert split_sentences("A heading\nA line.") == ["A heading", "A line."]
+    # A line a PDF wrapped mid-sentence goes on with a lower-case word.
+    wrapped = 'They are accused of "visual\nplagiarism" and more.\nExamples:\nlast'
+    assert split_sentences(wrapped) == [
+        'They are accused of "visual plagiarism" and more.',
+        "Examples:",
+        "last",
+    ]
 
 
 def test_trailing_markers_join_the_last_sentence():
