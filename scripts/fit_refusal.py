@@ -16,15 +16,16 @@ The decision is the pipeline's: the model declined, no claim is supported, the s
 claims hold no value of the kind asked for (a "how many" answered without a number), or the
 question names an identifier no shown passage has (the pipeline refuses that one before the
 model runs) is always a refusal; otherwise the logistic model refuses from its threshold up.
-The threshold maximises refusal rate minus eight times the false refusal rate on the training
+The threshold maximises refusal rate minus ten times the false refusal rate on the training
 folds (a wrong refusal of an answerable question costs the user more than a missed one). That
 weight, ``FALSE_REFUSAL_COST``, and the ridge penalty ``L2`` were chosen (among 3, 6, 8 and 10,
 and 1, 10, 30 and 100) on the repeated cross-validated figures of the tuning runs, by refusal
 minus three times false refusal summed over the shipped and ClapNQ runs; the untouched check is
 a run on questions none of this saw. (The twelfth pass of issue 10 moved the weight from 6 to
-8: at 6, the seventeen runs gave a threshold that refused right shipped answers held out.)
+8: at 6, the seventeen runs gave a threshold that refused right shipped answers held out. The
+thirteenth moved it to 10 on eighteen runs: 1.070 against 1.058 at 6 and 8 and 1.052 at 3; the fitted
+threshold, 0.71, is the same at all four.)
 
-    .venv/bin/python scripts/fit_refusal.py RUN/report.json [RUN2/report.json ...] [--write]
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from assistant import RefusalModel
 FOLDS = 5
 REPEATS = 5  # cross-validations, each with its own shuffle, averaged
 L2 = 10.0  # ridge penalty on the standardised coefficients
-FALSE_REFUSAL_COST = float(os.environ.get("FALSE_REFUSAL_COST", "8.0"))
+FALSE_REFUSAL_COST = float(os.environ.get("FALSE_REFUSAL_COST", "10.0"))
 
 
 def load(paths: list[Path]) -> list[dict]:
