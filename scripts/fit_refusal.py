@@ -23,8 +23,8 @@ and 1, 10, 30 and 100) on the repeated cross-validated figures of the tuning run
 minus three times false refusal summed over the shipped and ClapNQ runs; the untouched check is
 a run on questions none of this saw. (The twelfth pass of issue 10 moved the weight from 6 to
 8: at 6, the seventeen runs gave a threshold that refused right shipped answers held out. The
-thirteenth moved it to 10 on eighteen runs: 1.070 against 1.058 at 6 and 8 and 1.052 at 3; the fitted
-threshold, 0.71, is the same at all four.)
+thirteenth moved it to 10 on eighteen runs: 1.070 against 1.058 at 6 and 8 and 1.052 at 3;
+the fitted threshold, 0.71, is the same at all four.)
 
 """
 
