@@ -149,6 +149,18 @@ def test_a_number_the_passage_gives_something_else_is_not_supported(checker):
     assert checker.check(own, passage, question="How fast were the Gaudi2 HPUs?").backed
 
 
+def test_a_number_a_passage_gives_in_general_is_no_one_things_number(checker):
+    passage = (
+        "Examples: Hugging Face Transformers and Meta's LLaMA. "
+        "Licensing: Often under permissive licenses (e.g., Apache 2.0), allowing commercial use."
+    )
+    question = "What license is the Transformers library released under?"
+    said = "The Transformers library is released under the Apache 2.0 license."
+    assert not checker.check(said, passage, question=question).backed
+    specific = passage.replace("Often under", "Transformers is under").replace("e.g., ", "")
+    assert checker.check(said, specific, question=question).backed
+
+
 def test_a_year_that_belongs_to_other_figures_is_not_borrowed(checker):
     passage = (
         "Stanford AI Index (2024): closed models led by a median 24.2% across 10 benchmarks. "

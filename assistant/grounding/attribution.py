@@ -12,7 +12,9 @@ something else the claim and question do not ("2024", "Gaudi2"). When every pass
 holding one of the claim's new numbers is such a sentence, the number is borrowed.
 
 A sentence that names its subject earlier ("Mistral AI was founded in 2023. It raised ...")
-names no rival in the sentence with the number, and is left alone.
+names no rival in the sentence with the number, and is left alone; one that says what holds in
+general ("Licensing: Often under permissive licenses (e.g., Apache 2.0)") gives its number to no
+one thing, and "TensorFlow is released under the Apache 2.0 license" borrows it.
 
 The other way round, a number can back a claim that adds nothing else to its question
 (``number_in_its_sentence``): "Meta put out the 405B LLaMA 3 in 2024", asked "what year did
@@ -25,6 +27,7 @@ date Mistral AI.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from assistant.grounding.numbers import measures_differ, numbers_found
@@ -43,6 +46,14 @@ def misreads_number(
     return bool(question) and borrows_number(claim, sentences, question)
 
 
+# A sentence that says what holds in general ("Often under permissive licenses (e.g., Apache
+# 2.0)"), which gives no one thing its number.
+_GENERAL = re.compile(
+    r"\b(?:often|usually|typically|generally|commonly|e\.g\.|such as|for example)(?!\w)",
+    re.IGNORECASE,
+)
+
+
 def borrows_number(claim: str, sentences: Sequence[str], question: str) -> bool:
     """The claim gives the question's subject a number its passage gives something else."""
     subjects = [name for name in names_in(question, codes=True) if mentions(claim, name)]
@@ -53,7 +64,7 @@ def borrows_number(claim: str, sentences: Sequence[str], question: str) -> bool:
     def about_another(sentence: str) -> bool:
         missing = any(not mentions(sentence, name) for name in subjects)
         rivals = any(not mentions(named, name) for name in names_in(sentence, codes=True))
-        return missing and rivals
+        return missing and (rivals or bool(_GENERAL.search(sentence)))
 
     # The digits of a name ("Mixtral 8x7B", "GPT-3.5") are no number it is given.
     for number in set(standalone_numbers(claim)) - set(standalone_numbers(question)):

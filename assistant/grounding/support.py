@@ -83,7 +83,9 @@ bracketed members of one label another label ("GPT-4 and Claude are fully open-s
 million", nor "In 2026 closed models led by 24%" from "AI Index (2024): ... a median 24.2%".
 (``numbers-v6``) A passage's "$5M" says "million" and its "<$6M" says "less" ("$5 million to $10
 million" from "$5M–$10M"), and the digits of a name are no number given to it: "Mixtral 8x7B
-has 7 billion parameters" borrows LLaMA 2's "7B", whatever "8x7B" holds.
+has 7 billion parameters" borrows LLaMA 2's "7B", whatever "8x7B" holds. (``numbers-v7``) A
+number a passage gives in general ("Often under permissive licenses (e.g., Apache 2.0)") is no
+one thing's: not "TensorFlow is released under the Apache 2.0 license".
 """
 
 from __future__ import annotations
@@ -108,7 +110,7 @@ from assistant.text import (
     split_sentences,
 )
 
-CHECKER_NAME = "overlap+embedding+question-v3+relevance-v3+cells-v2+numbers-v6"
+CHECKER_NAME = "overlap+embedding+question-v3+relevance-v3+cells-v2+numbers-v7"
 RELEVANCE_COVERAGE_WEIGHT = 0.2
 FOCUS_MISSING_SHARE = 0.5  # of the key-term credit, when the question's rarest term is missing
 CONTINUES_WITHIN = 2  # passage sentences between an answer's evidence and a continuation's
