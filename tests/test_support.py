@@ -7,6 +7,7 @@ import pytest
 from assistant.config import PROJECT_ROOT
 from assistant.embeddings import HashingEmbedder
 from assistant.grounding import SupportChecker, SupportDecision, agreement
+from assistant.grounding.attribution import borrows_number
 from assistant.grounding.support import drawn_on
 from assistant.text import (
     claim_words as content_words,
@@ -159,6 +160,21 @@ def test_a_number_a_passage_gives_in_general_is_no_one_things_number(checker):
     assert not checker.check(said, passage, question=question).backed
     specific = passage.replace("Often under", "Transformers is under").replace("e.g., ", "")
     assert checker.check(said, specific, question=question).backed
+
+
+def test_a_number_of_another_item_in_the_same_sentence_is_borrowed(checker):
+    passage = "Cost trade-off: GPT-4 training cost $78 million, Gemini Ultra $191 million."
+    question = "How much did GPT-4 cost to train?"
+    assert not checker.check("GPT-4 cost $191 million to train.", passage, question=question).backed
+    assert checker.check("GPT-4 cost $78 million to train.", passage, question=question).backed
+    # A question in lower case names its subject too: the claim's names it has.
+    at = "LaGuardia High School, 100 Amsterdam Avenue, New York. The Manhattan Center is a school."
+    said = "The Manhattan Center is located at 100 Amsterdam Avenue."
+    assert not checker.check(said, at, question="where is the manhattan center?").backed
+    # A month is no rival name: "starting on 13 August 1961" dates the Wall.
+    built = ["Constructed by the GDR, starting on 13 August 1961, the Berlin Wall cut off Berlin."]
+    said = "The Berlin Wall was built in 1961 by the GDR."
+    assert not borrows_number(said, built, "when was the berlin wall built?")
 
 
 def test_a_year_that_belongs_to_other_figures_is_not_borrowed(checker):

@@ -14,7 +14,10 @@ holding one of the claim's new numbers is such a sentence, the number is borrowe
 A sentence that names its subject earlier ("Mistral AI was founded in 2023. It raised ...")
 names no rival in the sentence with the number, and is left alone; one that says what holds in
 general ("Licensing: Often under permissive licenses (e.g., Apache 2.0)") gives its number to no
-one thing, and "TensorFlow is released under the Apache 2.0 license" borrows it.
+one thing, and "TensorFlow is released under the Apache 2.0 license" borrows it. Within one
+sentence, a number belongs to its own clause: in "GPT-4 training cost $78 million, Gemini Ultra
+$191 million", the $191 million is Gemini Ultra's. The question's names are those it writes with
+capitals or, written in lower case ("where is the manhattan center?"), the claim's names it has.
 
 The other way round, a number can back a claim that adds nothing else to its question
 (``number_in_its_sentence``): "Meta put out the 405B LLaMA 3 in 2024", asked "what year did
@@ -27,6 +30,7 @@ date Mistral AI.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Sequence
 
@@ -54,24 +58,50 @@ _GENERAL = re.compile(
 )
 
 
+# Where one item of a list or comparison ends and the next begins.
+_CLAUSE = re.compile(r",\s+(?:and\s+|or\s+)?|;\s+|\s+(?:vs\.?|versus|compared to|while|whereas)\s+")
+_MONTHS = frozenset(month.lower() for month in calendar.month_name if month)  # not names
+
+
 def borrows_number(claim: str, sentences: Sequence[str], question: str) -> bool:
     """The claim gives the question's subject a number its passage gives something else."""
-    subjects = [name for name in names_in(question, codes=True) if mentions(claim, name)]
+    subjects = _subjects(claim, question)
     if not subjects:
         return False
     named = f"{claim} {question}"
 
-    def about_another(sentence: str) -> bool:
+    def names_another(text: str) -> bool:
+        missing = any(not mentions(text, name) for name in subjects)
+        rivals = [name for name in names_in(text, codes=True) if name.lower() not in _MONTHS]
+        return missing and any(not mentions(named, name) for name in rivals)
+
+    def about_another(sentence: str, number: str) -> bool:
         missing = any(not mentions(sentence, name) for name in subjects)
-        rivals = any(not mentions(named, name) for name in names_in(sentence, codes=True))
-        return missing and (rivals or bool(_GENERAL.search(sentence)))
+        if names_another(sentence) or (missing and _GENERAL.search(sentence)):
+            return True
+        # "GPT-4 cost $78 million, Gemini Ultra $191 million": the clause holding the number.
+        own = [part for part in _CLAUSE.split(sentence) if _holds(part, number)]
+        return bool(own) and all(names_another(part) for part in own)
 
     # The digits of a name ("Mixtral 8x7B", "GPT-3.5") are no number it is given.
     for number in set(standalone_numbers(claim)) - set(standalone_numbers(question)):
-        holding = [s for s in sentences if numbers_found({number}, set(standalone_numbers(s)))]
-        if holding and all(about_another(sentence) for sentence in holding):
+        holding = [s for s in sentences if _holds(s, number)]
+        if holding and all(about_another(sentence, number) for sentence in holding):
             return True
     return False
+
+
+def _subjects(claim: str, question: str) -> list[str]:
+    """The names of the question the claim says, or, for a question written in lower case
+    ("which is bigger, the largest llama 2 ...?"), the claim's names the question has."""
+    asked = [name for name in names_in(question, codes=True) if mentions(claim, name)]
+    words = set(surface_tokens(question.lower()))
+    said = [name for name in names_in(claim, codes=True) if len(name) > 1]
+    return asked + [name for name in said if name not in asked and name.lower() in words]
+
+
+def _holds(text: str, number: str) -> bool:
+    return numbers_found({number}, set(standalone_numbers(text)))
 
 
 def number_in_its_sentence(

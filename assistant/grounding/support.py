@@ -85,7 +85,9 @@ million", nor "In 2026 closed models led by 24%" from "AI Index (2024): ... a me
 million" from "$5M–$10M"), and the digits of a name are no number given to it: "Mixtral 8x7B
 has 7 billion parameters" borrows LLaMA 2's "7B", whatever "8x7B" holds. (``numbers-v7``) A
 number a passage gives in general ("Often under permissive licenses (e.g., Apache 2.0)") is no
-one thing's: not "TensorFlow is released under the Apache 2.0 license".
+one thing's: not "TensorFlow is released under the Apache 2.0 license". (``numbers-v8``) Nor is
+the number of another item of the same sentence ("GPT-4 cost $78 million, Gemini Ultra $191
+million"), and a question in lower case names the claim's names it has.
 """
 
 from __future__ import annotations
@@ -110,7 +112,7 @@ from assistant.text import (
     split_sentences,
 )
 
-CHECKER_NAME = "overlap+embedding+question-v3+relevance-v3+cells-v2+numbers-v7"
+CHECKER_NAME = "overlap+embedding+question-v3+relevance-v3+cells-v2+numbers-v8"
 RELEVANCE_COVERAGE_WEIGHT = 0.2
 FOCUS_MISSING_SHARE = 0.5  # of the key-term credit, when the question's rarest term is missing
 CONTINUES_WITHIN = 2  # passage sentences between an answer's evidence and a continuation's
