@@ -257,7 +257,7 @@ CLAIM_STOP_WORDS = word_set(
     such than that the their theirs them then there these they this those through thus to too
     under until up upon us very via was wasn we were what when where whether which while who
     whom whose why will with within without would yes yet you your yours according context
-    document documents passage passages text texts mention mentions mentioned state states
+    document documents passage passages text texts mention mentions mentioned state states outlined
     stated say says said describe describes described provide provides है हैं था थे थी का की के
     को में से और या कि यह ये वह वे जो भी पर तो एक नहीं लिए साथ तक जैसे करते करता करती करना होता
     होती होते हो रहा रहे रही गया गई कर इस उस इन उन hai hain ka ki ke ko mein se aur ya kya yeh
