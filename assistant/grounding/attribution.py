@@ -56,8 +56,6 @@ _GENERAL = re.compile(
     r"\b(?:often|usually|typically|generally|commonly|e\.g\.|such as|for example)(?!\w)",
     re.IGNORECASE,
 )
-
-
 # Where one item of a list or comparison ends and the next begins.
 _CLAUSE = re.compile(r",\s+(?:and\s+|or\s+)?|;\s+|\s+(?:vs\.?|versus|compared to|while|whereas)\s+")
 _MONTHS = frozenset(month.lower() for month in calendar.month_name if month)  # not names
@@ -70,14 +68,16 @@ def borrows_number(claim: str, sentences: Sequence[str], question: str) -> bool:
         return False
     named = f"{claim} {question}"
 
+    def misses_subject(text: str) -> bool:
+        return any(not mentions(text, name) for name in subjects)
+
     def names_another(text: str) -> bool:
-        missing = any(not mentions(text, name) for name in subjects)
         rivals = [name for name in names_in(text, codes=True) if name.lower() not in _MONTHS]
-        return missing and any(not mentions(named, name) for name in rivals)
+        return misses_subject(text) and any(not mentions(named, name) for name in rivals)
 
     def about_another(sentence: str, number: str) -> bool:
-        missing = any(not mentions(sentence, name) for name in subjects)
-        if names_another(sentence) or (missing and _GENERAL.search(sentence)):
+        general = misses_subject(sentence) and _GENERAL.search(sentence)
+        if names_another(sentence) or general:
             return True
         # "GPT-4 cost $78 million, Gemini Ultra $191 million": the clause holding the number.
         own = [part for part in _CLAUSE.split(sentence) if _holds(part, number)]
@@ -101,6 +101,7 @@ def _subjects(claim: str, question: str) -> list[str]:
 
 
 def _holds(text: str, number: str) -> bool:
+    """The text has the number standing alone (not as the digits of a name)."""
     return numbers_found({number}, set(standalone_numbers(text)))
 
 
