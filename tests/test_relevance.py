@@ -68,6 +68,16 @@ def test_a_count_needs_a_number_the_question_does_not_already_hold():
     assert not gives_expected_answer(typeset, "How long did it take to train GPT-4?")
 
 
+def test_a_count_counts_what_was_asked_about():
+    asked = "How many open models were included in the Stanford AI Index comparison?"
+    assert not gives_expected_answer("There were 10 benchmarks included [1].", asked)
+    assert gives_expected_answer("It included 10 open models [1].", asked)
+    assert gives_expected_answer("There were 10 [1].", asked)
+    params = "roughly how many params do closed models have?"
+    assert gives_expected_answer("They have billions of parameters [1].", params)
+    assert gives_expected_answer("About 30 times.", "How many times more does it cost?")
+
+
 def test_a_percentage_needs_a_number_with_a_percent_sign():
     asked = "What uptime percentage do proprietary APIs guarantee?"
     assert not gives_expected_answer("APIs serve millions of requests [1].", asked)

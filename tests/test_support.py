@@ -204,6 +204,19 @@ def test_a_number_must_measure_what_it_measures_in_the_passage(checker):
     ).supported
 
 
+def test_a_multiple_is_no_count(checker):
+    passage = (
+        "2. Intel Partnership Case\n\n"
+        "  \u2022 Habana Gaudi2 HPUs, which benchmarked at 2x faster than Nvidia A100 GPUs."
+    )
+    counted = "2 Habana Gaudi2 chips were used against A100 GPUs."
+    assert not checker.check(counted, passage).supported
+    faster = "Habana Gaudi2 HPUs benchmarked at 2x faster than A100 GPUs."
+    assert checker.check(faster, passage).supported
+    cut = "CFM achieved up to 80x cost reduction by fine-tuning smaller models."
+    assert checker.check(cut.replace("80x", "80 times"), cut).supported
+
+
 def test_an_abbreviation_the_passage_spells_out_is_found_in_it(checker):
     passage = "Hugging Face Hub: a collaborative platform hosting thousands of models and datasets."
     assert checker.check("The HF Hub hosts models and datasets.", passage).supported

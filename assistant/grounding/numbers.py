@@ -82,6 +82,14 @@ _CURRENCY_AFTER = re.compile(
     re.IGNORECASE,
 )
 _PERCENT_AFTER = re.compile(r"\s*(?:%|percent\b|per cent\b)", re.IGNORECASE)
+_SAYS_TIMES = re.compile(r"\d\s*(?:times|[x×])(?!\w)|\b(?:twice|double|triple)\b", re.IGNORECASE)
+_ITEM_NUMBER_AFTER = re.compile(r"[.)]\s")
+# A multiple: "2x faster", "80× cheaper", "tenfold", "3 times more" (not "8x7B", "won 5 times").
+_MULTIPLE_AFTER = re.compile(
+    r"\s?[x×](?!\w)|-?fold\b|\s*times (?:more|less|fewer|faster|slower|cheaper|larger|bigger"
+    r"|smaller|higher|lower|greater|as)\b",
+    re.IGNORECASE,
+)
 # A sentence that speaks of money may drop the currency sign: "GPT-4 cost 78 million to train".
 _SPEAKS_OF_MONEY = re.compile(
     rf"\b(?:{_CURRENCY_WORD}|costs?|costing|price[ds]?|paid|pay|spen[dt]"
@@ -91,24 +99,35 @@ _SPEAKS_OF_MONEY = re.compile(
 
 
 def measures(number: str, text: str) -> list[str | None]:
-    """What each occurrence of the number in the text measures: "money", "percent" or None."""
+    """What each occurrence of the number in the text measures: "money", "percent", "multiple"
+    or None."""
     text = unicodedata.normalize("NFC", text)
     found = []
     for match in NUMBER.finditer(text):
-        if match[0].replace(",", "") != number:
-            continue
         before, after = text[max(0, match.start() - 4) : match.start()], text[match.end() :]
+        line_start = text[: match.start()].rpartition("\n")[2]
+        if (
+            match[0].replace(",", "") != number
+            or line_start[-1:].isalpha()  # a name's digits: "Gaudi2"
+            or not line_start.strip()
+            and _ITEM_NUMBER_AFTER.match(after)  # "2. Intel ..."
+        ):
+            continue
         if _CURRENCY_BEFORE.search(before) or _CURRENCY_AFTER.match(after):
             found.append("money")
+        elif _PERCENT_AFTER.match(after):
+            found.append("percent")
         else:
-            found.append("percent" if _PERCENT_AFTER.match(after) else None)
+            found.append("multiple" if _MULTIPLE_AFTER.match(after) else None)
     return found
 
 
 def measures_differ(claim: str, passage: str) -> bool:
     """A number of the claim measures something else in the passage: every occurrence there is
     money and the claim's is not (nor does the claim speak of money), every one is a percentage
-    and the claim's is not, or the claim's is a percentage and none there is."""
+    (or a multiple, "2x faster") and the claim's is not, or the claim's is a percentage and none
+    there is. "2 Gaudi2 chips were used" is not backed by "2x faster"; "80 times cost reduction"
+    is by "80x cost reduction"."""
     for number in numbers_in(claim):
         said, given = measures(number, claim), measures(number, passage)
         if not said or not given:
@@ -119,5 +138,8 @@ def measures_differ(claim: str, passage: str) -> bool:
         if "percent" in said and "percent" not in given:
             return True
         if "percent" not in said and all(kind == "percent" for kind in given):
+            return True
+        multiple_said = "multiple" in said or bool(_SAYS_TIMES.search(claim))
+        if not multiple_said and all(kind == "multiple" for kind in given):
             return True
     return False

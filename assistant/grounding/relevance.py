@@ -16,11 +16,12 @@ forms, without a second model call:
   wrote ...", "who is the CEO of" and "which company / country ..." a name (a capitalised word
   the question does not hold, not a nationality). An answer whose supported sentences hold no
   such value beyond what the question already says ("How many GPUs were used to train LLaMA 3?"
-  "3. Hardware Efficiency") does not answer it. A yes/no question's answer must say which way
-  or speak of something the question asks besides its names ("This is because GPT-4 Turbo uses
-  more parameters" does neither for "Does GPT-4 Turbo have a longer context window than
-  Claude?"; an answer that only contradicts in other words, "Python is slow" for "Is Python
-  fast?", would be refused too). Questions of other forms are not checked.
+  "3. Hardware Efficiency") does not answer it, nor does a count of something else ("10
+  benchmarks" for "How many open models were compared?"). A yes/no question's answer must say
+  which way or speak of something the question asks besides its names ("This is because GPT-4
+  Turbo uses more parameters" does neither for "Does GPT-4 Turbo have a longer context window
+  than Claude?"; an answer that only contradicts in other words, "Python is slow" for "Is
+  Python fast?", would be refused too). Questions of other forms are not checked.
 
 Both work on English questions; other questions pass unchecked. The names a question asks
 about (``names_in``, ``asked_names``: capitalised words inside a sentence, codes such as
@@ -37,8 +38,10 @@ from assistant.grounding.numbers import MONEY, measures
 from assistant.keyterms import spelled_out
 from assistant.retrieval import SOURCE_CUE
 from assistant.text import (
+    KEYWORD_STOP_WORDS,
     alnum_pieces,
     claim_words,
+    keyword_stem,
     keyword_terms,
     standalone_numbers,
     strip_markers,
@@ -198,7 +201,7 @@ def gives_expected_answer(answer: str, question: str) -> bool:
     if kind == "money":
         return counted and bool(MONEY.search(text))
     if kind == "number":
-        return counted
+        return counted and counts_what_is_asked(text, question)
     if kind == "percentage":
         return bool(new_numbers) and bool(_PERCENTAGE.search(text))
     # A year has three or four digits ("3.5" is none) and is no sum or share ("$191 million").
@@ -210,6 +213,58 @@ def gives_expected_answer(answer: str, question: str) -> bool:
     if kind == "time":
         return dated or bool(_TIME_WORDS.search(text))
     return dated
+
+
+_COUNT = re.compile(r"(?<![\w.])(?:\d[\d,.]*[kmbt]?|[a-z]+)(?![\w.])", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"[.,;:!?()\[\]\n\u2013\u2014]|\s-\s")
+_COUNTED_SKIP = frozenset({"of", "about", "around", "roughly", "some", "over", "nearly"})
+
+
+def counted_thing(question: str) -> set[str]:
+    """The stems of what a "how many" question counts, its words up to a function word: "How
+    many open models were included?" counts "open models" (a verb may come along: "people
+    live"). None for "how many times more", "how many of the 10"."""
+    found = re.search(r"\bhow many\b(?P<rest>[^?]*)", question, re.IGNORECASE)
+    words = []
+    for word in surface_tokens(found["rest"]) if found else []:
+        if word.lower() in KEYWORD_STOP_WORDS | {"must", "times"}:
+            break
+        words.append(word.lower())
+    return {keyword_stem(word) for word in words}
+
+
+def counts_what_is_asked(answer: str, question: str) -> bool:
+    """A count in the answer counts what the question asks about: "10 benchmarks" does not answer
+    "How many open models were compared?". A number followed by no word ("There were 10.") or by
+    the counted word, its stem or its abbreviation ("params" for "parameters"), does."""
+    things = counted_thing(question)
+    if not things:
+        return True
+    asked = set(standalone_numbers(question))
+    for found in _COUNT.finditer(answer):
+        number = found[0].lower()
+        if not (number[0].isdigit() and number not in asked) and number not in _NUMBER_WORDS:
+            continue
+        after = _CLAUSE_END.split(answer[found.end() :], maxsplit=1)[0]
+        words = []
+        for word in surface_tokens(after):
+            word = word.lower()
+            if word in KEYWORD_STOP_WORDS and word not in _COUNTED_SKIP or len(words) == 3:
+                break
+            if word not in _COUNTED_SKIP and word not in _NUMBER_WORDS:
+                words.append(keyword_stem(word))
+        if not words or any(_same_word(word, thing) for word in words for thing in things):
+            return True
+    return False
+
+
+def _same_word(stem: str, other: str) -> bool:
+    """Stems of one word, or one the other's abbreviation: "param" and "paramet"."""
+    return (
+        stem == other
+        or min(len(stem), len(other)) >= 4
+        and (stem.startswith(other) or other.startswith(stem))
+    )
 
 
 def takes_up(answer: str, question: str) -> bool:

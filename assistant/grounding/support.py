@@ -87,7 +87,8 @@ has 7 billion parameters" borrows LLaMA 2's "7B", whatever "8x7B" holds. (``numb
 number a passage gives in general ("Often under permissive licenses (e.g., Apache 2.0)") is no
 one thing's: not "TensorFlow is released under the Apache 2.0 license". (``numbers-v8``) Nor is
 the number of another item of the same sentence ("GPT-4 cost $78 million, Gemini Ultra $191
-million"), and a question in lower case names the claim's names it has.
+million"), and a question in lower case names the claim's names it has. (``numbers-v9``) A
+multiple is no count: not "2 Gaudi2 chips were used" from "Gaudi2 ... 2x faster".
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ from assistant.text import (
     split_sentences,
 )
 
-CHECKER_NAME = "overlap+embedding+question-v3+relevance-v3+cells-v2+numbers-v8"
+CHECKER_NAME = "overlap+embedding+question-v3+relevance-v3+cells-v2+numbers-v9"
 RELEVANCE_COVERAGE_WEIGHT = 0.2
 FOCUS_MISSING_SHARE = 0.5  # of the key-term credit, when the question's rarest term is missing
 CONTINUES_WITHIN = 2  # passage sentences between an answer's evidence and a continuation's
@@ -175,8 +176,9 @@ class SupportChecker:
     def describe(self) -> str:
         return (
             f"{self.name} with {self.embedder.name}: supported when the passage has every "
-            f"number of the sentence as money or percent alike (and, given the question, not "
-            f"only in sentences about another subject), the sentence adds a word to a question "
+            f"number of the sentence as money, percent or multiple alike (and, given the "
+            f"question, not only in sentences about another subject), the sentence adds a word "
+            f"to a question "
             f"that is not yes/no or either-or, it gives no table column another's cell (nor a "
             f"bracketed label's members another label), and "
             f"(content-word overlap "
