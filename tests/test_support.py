@@ -217,6 +217,25 @@ def test_a_multiple_is_no_count(checker):
     assert checker.check(cut.replace("80x", "80 times"), cut).supported
 
 
+def test_a_claim_must_not_give_one_side_what_the_passage_says_of_the_other(checker):
+    passage = (
+        "Closed AI models currently lead in performance, reliability, and multimodal "
+        "integration, but at enormous cost. Open models are rapidly catching up, especially in "
+        "knowledge and reasoning tasks."
+    )
+    swapped = "Open models currently lead in performance, reliability, and multimodal integration."
+    assert not checker.check(swapped, passage).supported
+    assert checker.check(swapped.replace("Open", "Closed AI"), passage).supported
+    assert checker.check(
+        "Open models are rapidly catching up in knowledge tasks.", passage
+    ).supported
+    row = "Aspect | Closed Models (GPT-4, Claude, Gemini) | Open Models (LLaMA 3.1, Mistral, Qwen)"
+    members = (
+        "The open models set against GPT-4, Claude and Gemini are LLaMA 3.1, Mistral and Qwen."
+    )
+    assert checker.check(members, row).supported
+
+
 def test_an_abbreviation_the_passage_spells_out_is_found_in_it(checker):
     passage = "Hugging Face Hub: a collaborative platform hosting thousands of models and datasets."
     assert checker.check("The HF Hub hosts models and datasets.", passage).supported

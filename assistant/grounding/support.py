@@ -77,7 +77,9 @@ The pipeline and the evaluation's citation metrics both read answers this way.
 one column what the row says of another ("open models are leading edge" from "Closed Models:
 Leading edge ...; Open Models: Competitive, narrowing gap"), nor (``cells-v2``) give the
 bracketed members of one label another label ("GPT-4 and Claude are fully open-source" from
-"fully proprietary (... GPT-4, Claude), ..., and open-source (...)").
+"fully proprietary (... GPT-4, Claude), ..., and open-source (...)"). Prose is read the same way
+(``sides-v1``, ``sides.py``): not "open models currently lead in performance" from "Closed AI
+models currently lead in performance, ...".
 
 **Misread numbers** (``numbers-v4``, ``attribution.py``): not "191 million parameters" from "$191
 million", nor "In 2026 closed models led by 24%" from "AI Index (2024): ... a median 24.2%".
@@ -103,6 +105,7 @@ from assistant.grounding.attribution import misreads_number, number_in_its_sente
 from assistant.grounding.cells import swaps_columns
 from assistant.grounding.numbers import counted_in_words, number_words, numbers_found
 from assistant.grounding.relevance import answerable_in_its_words
+from assistant.grounding.sides import swaps_sides
 from assistant.keyterms import KeyTerms, spelled_out_words
 from assistant.text import (
     NUMBER,
@@ -113,7 +116,7 @@ from assistant.text import (
     split_sentences,
 )
 
-CHECKER_NAME = "overlap+embedding+question-v3+relevance-v3+cells-v2+numbers-v9"
+CHECKER_NAME = "overlap+embedding+question-v3+relevance-v3+cells-v2+sides-v1+numbers-v9"
 RELEVANCE_COVERAGE_WEIGHT = 0.2
 FOCUS_MISSING_SHARE = 0.5  # of the key-term credit, when the question's rarest term is missing
 CONTINUES_WITHIN = 2  # passage sentences between an answer's evidence and a continuation's
@@ -178,9 +181,9 @@ class SupportChecker:
             f"{self.name} with {self.embedder.name}: supported when the passage has every "
             f"number of the sentence as money, percent or multiple alike (and, given the "
             f"question, not only in sentences about another subject), the sentence adds a word "
-            f"to a question "
-            f"that is not yes/no or either-or, it gives no table column another's cell (nor a "
-            f"bracketed label's members another label), and "
+            f"to a question that is not yes/no or either-or, it gives no table column another's "
+            f"cell (nor a bracketed label's members another label, nor one side, open or closed, "
+            f"what the passage says of the other), and "
             f"(content-word overlap "
             f">= {self.min_overlap} or similarity to its best-matching sentence >= "
             f"{self.min_similarity} or, given the question, overlap of the words not taken from "
@@ -305,6 +308,7 @@ class SupportChecker:
         echoes = must_add is not None and said <= must_add  # says only what was asked
         drawn = drawn_on(said, candidates)
         swapped = any(swaps_columns(claim, candidates[i]) for i in {best, *drawn} if candidates)
+        swapped = swapped or swaps_sides(claim, candidates)
         supported = (
             numbers_ok
             and not echoes

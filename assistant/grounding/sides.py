@@ -1,0 +1,70 @@
+"""Prose that says one thing of each side: a claim must not give one side's words to the other.
+
+The documents compare open and closed models sentence by sentence: "Closed AI models currently
+lead in performance, reliability, and multimodal integration, but at enormous cost. Open models
+are rapidly catching up ...". A small model copying such a passage often swaps the sides ("open
+models currently lead in performance"), and every word of that claim is in the passage, so
+overlap backs it; the table rows are read column by column in ``cells.py``, this is the same
+for prose.
+
+``swaps_sides`` reads the claim clause by clause (split at ";", ",", "while", "whereas", "but",
+"although", "because", "since", "compared to"). A clause that names one side only ("open",
+"open-source", "open-weight"; "closed", "closed-source", "proprietary") says something of that
+side. When a passage clause that names the other side only holds at least
+``MIN_SHARED_WORDS`` of its other words, and most of them, and no clause naming its own side
+holds as many, the claim has swapped the sides. Names and numbers ("GPT-4", "Claude") are left
+out of the count: a clause may name the other side's members ("open models set against GPT-4")
+without saying anything of them.
+
+Measured (fourteenth pass, ``evaluation/README.md``): regrading the nineteen tuning runs it
+refuses one answer, a swapped sentence (fresh 30j q451); ClapNQ does not change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant.text import claim_words
+
+# Where a sentence turns from one side to the other, or to a reason: "...; closed models ...",
+# "..., while ...", "... a closed model because open models ...".
+_CLAUSE = re.compile(
+    r"[;,]|\b(?:while|whereas|but|although|though|because|since|compared (?:to|with))\b",
+    re.IGNORECASE,
+)
+
+# The stems ``claim_words`` gives each side's words ("closed" -> "clos").
+_SIDES = (
+    frozenset(claim_words("open open-source open-weight")),
+    frozenset(claim_words("closed closed-source proprietary")),
+)
+# Words every clause about either side has ("models"), and the side words themselves.
+_SIDE_WORDS = _SIDES[0] | _SIDES[1] | frozenset(claim_words("source weight model ai system"))
+_NAME = re.compile(r"\S*[A-Z0-9]\S*")  # "GPT-4", "Claude": members, not what is said of them
+MIN_SHARED_WORDS = 3  # "currently lead performance"
+MIN_SHARED_SHARE = 0.6  # of the claim clause's words besides the side
+
+
+def swaps_sides(claim: str, sentences: Sequence[str]) -> bool:
+    """The claim says of one side what a passage sentence says of the other; see above."""
+    passage = [_read(clause) for sentence in sentences for clause in _CLAUSE.split(sentence)]
+    passage = [(side, words) for side, words in passage if side is not None]
+    if not passage:
+        return False
+    for side, said in map(_read, _CLAUSE.split(claim)):
+        if side is None or not said:
+            continue
+        own = max((len(said & words) for s, words in passage if s == side), default=0)
+        other = max((len(said & words) for s, words in passage if s != side), default=0)
+        if other >= MIN_SHARED_WORDS and other >= MIN_SHARED_SHARE * len(said) and other > own:
+            return True
+    return False
+
+
+def _read(clause: str) -> tuple[int | None, set[str]]:
+    """The one side a clause names (None for neither or both) and its other content words."""
+    words = claim_words(clause)
+    named = [side for side, stems in enumerate(_SIDES) if words & stems]
+    said = claim_words(_NAME.sub(" ", clause)) - _SIDE_WORDS
+    return (named[0] if len(named) == 1 else None), said
