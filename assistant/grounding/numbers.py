@@ -106,12 +106,9 @@ def measures(number: str, text: str) -> list[str | None]:
     for match in NUMBER.finditer(text):
         before, after = text[max(0, match.start() - 4) : match.start()], text[match.end() :]
         line_start = text[: match.start()].rpartition("\n")[2]
-        if (
-            match[0].replace(",", "") != number
-            or line_start[-1:].isalpha()  # a name's digits: "Gaudi2"
-            or not line_start.strip()
-            and _ITEM_NUMBER_AFTER.match(after)  # "2. Intel ..."
-        ):
+        of_a_name = line_start[-1:].isalpha()  # "Gaudi2"
+        item_number = not line_start.strip() and bool(_ITEM_NUMBER_AFTER.match(after))  # "2. "
+        if match[0].replace(",", "") != number or of_a_name or item_number:
             continue
         if _CURRENCY_BEFORE.search(before) or _CURRENCY_AFTER.match(after):
             found.append("money")

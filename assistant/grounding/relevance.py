@@ -223,7 +223,7 @@ _COUNTED_SKIP = frozenset({"of", "about", "around", "roughly", "some", "over", "
 def counted_thing(question: str) -> set[str]:
     """The stems of what a "how many" question counts, its words up to a function word: "How
     many open models were included?" counts "open models" (a verb may come along: "people
-    live"). None for "how many times more", "how many of the 10"."""
+    live"). Empty for "how many times more", "how many of the 10"."""
     found = re.search(r"\bhow many\b(?P<rest>[^?]*)", question, re.IGNORECASE)
     words = []
     for word in surface_tokens(found["rest"]) if found else []:
