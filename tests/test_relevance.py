@@ -76,6 +76,10 @@ def test_a_count_counts_what_was_asked_about():
     params = "roughly how many params do closed models have?"
     assert gives_expected_answer("They have billions of parameters [1].", params)
     assert gives_expected_answer("About 30 times.", "How many times more does it cost?")
+    languages = "How many languages does Meta's 405B LLaMA 3 support?"
+    dated = "LLaMA 2 (2023): Meta released large language models (7B\u201370B parameters)."
+    assert not gives_expected_answer(dated, languages)
+    assert gives_expected_answer("It supports 8 languages (2024).", languages)
 
 
 def test_a_percentage_needs_a_number_with_a_percent_sign():

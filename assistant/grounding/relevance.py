@@ -201,7 +201,7 @@ def gives_expected_answer(answer: str, question: str) -> bool:
     if kind == "money":
         return counted and bool(MONEY.search(text))
     if kind == "number":
-        return counted and counts_what_is_asked(text, question)
+        return counted and counts_what_is_asked(without_versions(text), question)
     if kind == "percentage":
         return bool(new_numbers) and bool(_PERCENTAGE.search(text))
     # A year has three or four digits ("3.5" is none) and is no sum or share ("$191 million").
@@ -216,7 +216,7 @@ def gives_expected_answer(answer: str, question: str) -> bool:
 
 
 _COUNT = re.compile(r"(?<![\w.])(?:\d[\d,.]*[kmbt]?|[a-z]+)(?![\w.])", re.IGNORECASE)
-_CLAUSE_END = re.compile(r"[.,;:!?()\[\]\n\u2013\u2014]|\s-\s")
+_CLAUSE_END = re.compile(r"[.,;:!?()\[\]\n\u2014]|\s-\s")  # not "7B–70B parameters"
 _COUNTED_SKIP = frozenset({"of", "about", "around", "roughly", "some", "over", "nearly"})
 
 
@@ -236,7 +236,8 @@ def counted_thing(question: str) -> set[str]:
 def counts_what_is_asked(answer: str, question: str) -> bool:
     """A count in the answer counts what the question asks about: "10 benchmarks" does not answer
     "How many open models were compared?". A number followed by no word ("There were 10.") or by
-    the counted word, its stem or its abbreviation ("params" for "parameters"), does."""
+    the counted word, its stem or its abbreviation ("params" for "parameters"), does; a year in
+    brackets ("LLaMA 2 (2023)") and a name's version do not."""
     things = counted_thing(question)
     if not things:
         return True
@@ -245,6 +246,8 @@ def counts_what_is_asked(answer: str, question: str) -> bool:
         number = found[0].lower()
         if not (number[0].isdigit() and number not in asked) and number not in _NUMBER_WORDS:
             continue
+        if answer[: found.start()].endswith("(") and _YEAR.fullmatch(number):
+            continue  # "LLaMA 2 (2023)": a date, not a count
         after = _CLAUSE_END.split(answer[found.end() :], maxsplit=1)[0]
         words = []
         for word in surface_tokens(after):
