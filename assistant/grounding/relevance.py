@@ -248,6 +248,8 @@ def counts_what_is_asked(answer: str, question: str) -> bool:
             continue
         if answer[: found.start()].endswith("(") and _YEAR.fullmatch(number):
             continue  # "LLaMA 2 (2023)": a date, not a count
+        if answer[found.end() :].lstrip().startswith("("):
+            continue  # "LLaMA 2 (2023)": a name's number before its bracket
         after = _CLAUSE_END.split(answer[found.end() :], maxsplit=1)[0]
         words = []
         for word in surface_tokens(after):
