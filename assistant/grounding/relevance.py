@@ -218,6 +218,7 @@ def gives_expected_answer(answer: str, question: str) -> bool:
 _COUNT = re.compile(r"(?<![\w.])(?:\d[\d,.]*[kmbt]?|[a-z]+)(?![\w.])", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[.,;:!?()\[\]\n\u2014]|\s-\s")  # not "7B–70B parameters"
 _COUNTED_SKIP = frozenset({"of", "about", "around", "roughly", "some", "over", "nearly"})
+_COUNTED_ENDS = KEYWORD_STOP_WORDS | {"must", "times"}  # where "how many ..." stops naming
 
 
 def counted_thing(question: str) -> set[str]:
@@ -227,7 +228,7 @@ def counted_thing(question: str) -> set[str]:
     found = re.search(r"\bhow many\b(?P<rest>[^?]*)", question, re.IGNORECASE)
     words = []
     for word in surface_tokens(found["rest"]) if found else []:
-        if word.lower() in KEYWORD_STOP_WORDS | {"must", "times"}:
+        if word.lower() in _COUNTED_ENDS:
             break
         words.append(word.lower())
     return {keyword_stem(word) for word in words}
@@ -246,15 +247,14 @@ def counts_what_is_asked(answer: str, question: str) -> bool:
         number = found[0].lower()
         if not (number[0].isdigit() and number not in asked) and number not in _NUMBER_WORDS:
             continue
-        if answer[: found.start()].endswith("(") and _YEAR.fullmatch(number):
-            continue  # "LLaMA 2 (2023)": a date, not a count
-        if answer[found.end() :].lstrip().startswith("("):
-            continue  # "LLaMA 2 (2023)": a name's number before its bracket
+        dated = answer[: found.start()].endswith("(") and _YEAR.fullmatch(number)
+        if dated or answer[found.end() :].lstrip().startswith("("):
+            continue  # "LLaMA 2 (2023)": a name's number before its bracket, a date in it
         after = _CLAUSE_END.split(answer[found.end() :], maxsplit=1)[0]
         words = []
         for word in surface_tokens(after):
             word = word.lower()
-            if word in KEYWORD_STOP_WORDS and word not in _COUNTED_SKIP or len(words) == 3:
+            if (word in KEYWORD_STOP_WORDS and word not in _COUNTED_SKIP) or len(words) == 3:
                 break
             if word not in _COUNTED_SKIP and word not in _NUMBER_WORDS:
                 words.append(keyword_stem(word))

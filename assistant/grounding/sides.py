@@ -22,6 +22,7 @@ refuses one answer, a swapped sentence (fresh 30j q451); ClapNQ does not change.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -62,9 +63,10 @@ def swaps_sides(claim: str, sentences: Sequence[str]) -> bool:
     return False
 
 
-def _read(clause: str) -> tuple[int | None, set[str]]:
+@functools.lru_cache(maxsize=4096)  # a passage's clauses are read again for each claim
+def _read(clause: str) -> tuple[int | None, frozenset[str]]:
     """The one side a clause names (None for neither or both) and its other content words."""
     words = claim_words(clause)
     named = [side for side, stems in enumerate(_SIDES) if words & stems]
-    said = claim_words(_NAME.sub(" ", clause)) - _SIDE_WORDS
+    said = frozenset(claim_words(_NAME.sub(" ", clause)) - _SIDE_WORDS)
     return (named[0] if len(named) == 1 else None), said
