@@ -33,7 +33,7 @@ _POINTER = re.compile(
     r"|shown|explained|described|outlined|discussed|detailed|listed|covered) in"
     r"|(?:taken )?from|according to)"
     r"(?:[ \t]+(?:the[ \t]+)?passages?)?[ \t]*"
-    r"(?=(?:\[\d{1,2}\][ \t]*)+[.!?]?[ \t]*(?:$|\n))",  # "which is explained in [2][3]."
+    r"(?=(?:\[\d{1,2}\][ \t]*)+(?:[.!?](?=\s|$)|$))",  # "which is explained in [2][3]. Next"
     re.M,
 )
 
@@ -51,12 +51,13 @@ _SOURCES_LINE = re.compile(
     re.M | re.IGNORECASE,
 )
 # "This is evident from the passage [3], which states that X", "The passage also mentions
-# that X", "The passage [2] provides more context by mentioning that X": the claim is X.
+# that X", "The passage [2] provides more context by mentioning that X", "This is supported by
+# the passage [4], which states: X", "The passage from [1] states that X": the claim is X.
 _REPORTED = re.compile(
     r"(^[ \t]*(?:[-*\u2022][ \t]+)?|(?<=[.!?] ))"
-    r"(?:(?:this (?:is|can be) (?:evident|seen|shown|found|confirmed) (?:from|in|by) "
-    r"|this is because |as stated in )?"
-    r"the (?:passage|document|text)s?(?:[ \t]*\[\d{1,2}\])*,?(?: which)?(?: also)?"
+    r"(?:(?:(?:this (?:is|can be) (?:\w+ )?(?:evident|seen|shown|found|confirmed|supported"
+    r"|described|stated|explained|mentioned) (?:from|in|by)|this is because|as stated in) (?:the )?"
+    r"|the )(?:passage|document|text)s?(?: from)?(?:[ \t]*\[\d{1,2}\])*,?(?: which)?(?: also)?"
     r"(?: \w+){0,4}? (?:states?|says|mentions?|mentioning|notes?|noting|explains?|explaining"
     r"|indicates?|indicating|shows?|showing|describes|describing)"
     r"\b(?: that\b[ \t,:]*|[ \t]*:?[ \t]*(?=[\"“]))"

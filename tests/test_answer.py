@@ -70,6 +70,9 @@ def test_markers_are_moved_to_the_end_of_what_they_cite():
         "It has 405B parameters [1]."
     )
     assert tidy_markers("Meta released it, as mentioned in [1].") == "Meta released it [1]."
+    assert tidy_markers("It costs $0.03, from passage [1]. Or $0.12, from passage [2].") == (
+        "It costs $0.03 [1]. Or $0.12 [2]."
+    )
     assert tidy_markers("The answer is in [2].") == "The answer is in [2]."
     assert tidy_markers("Plain [1]. Text [2].") == "Plain [1]. Text [2]."
     assert tidy_markers("Two sources. [2], [3]") == "Two sources. [2][3]"
@@ -107,6 +110,16 @@ def test_a_report_of_where_a_sentence_comes_from_is_taken_off():
     assert tidy_markers("The thesis states that GPT-4 cost $78M [1].") == (
         "The thesis states that GPT-4 cost $78M [1]."
     )
+    assert tidy_markers('This is supported by the passage [4], which states: "Both are used."') == (
+        '"Both are used."'
+    )
+    assert tidy_markers('The passage from [1] states that "Audits are easier."') == (
+        '"Audits are easier."'
+    )
+    assert tidy_markers('Passage [1] says: "Audits are easier."') == (
+        'Passage [1] says: "Audits are easier."'
+    )
+    assert tidy_markers("Text messages say that hi.") == "Text messages say that hi."
 
 
 def test_parse_citations_maps_markers_and_drops_invalid_ones():
