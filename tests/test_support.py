@@ -435,3 +435,19 @@ def test_a_comparison_sign_before_a_number_is_its_word(checker):
     assert checker.check(said, passage, question=question).supported
     plain = passage.replace("<", "")  # "less" is then a word the passage lacks
     assert not checker.check(said, plain, question=question).supported
+
+
+def test_a_number_answer_may_lean_on_its_passages_heading_and_a_sentence_opener_is_no_name(
+    checker,
+):
+    passage = (
+        "Hugging Face Case Study Overview\n\n"
+        "• Published in 2021, revised in 2023, the case explores Hugging Face's priorities:\n"
+        "• Platform development for enterprise clients."
+    )
+    question = "When did the case study on Hugging Face first appear?"
+    said = "The case study on Hugging Face first appeared in 2021."  # "first appear" is asked
+    assert checker.check(said, passage, question=question).supported
+    # the year is still another thing's when a name stands next to it
+    other = passage.replace("• Published in 2021", "• The Mistral paper was published in 2021")
+    assert not checker.check(said, other, question=question).supported

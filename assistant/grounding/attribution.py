@@ -105,33 +105,51 @@ def _holds(text: str, number: str) -> bool:
     return numbers_found({number}, set(standalone_numbers(text)))
 
 
+_POSSESSIVE = re.compile(r"['\u2019]s\Z")
+
+
 def number_in_its_sentence(
     said: set[str], asked: set[str], passage_words: set[str], sentences: Sequence[str]
 ) -> bool:
     """The claim's content words (``text.claim_words``) add only numbers to the question's
     (``asked``), the words the passage lacks are the question's, and one passage sentence holds
-    the claim's other words with each number written next to a name the claim says."""
+    the claim's other words (those of the passage's headings aside) with each number written
+    next to a name the claim says."""
     added = said - asked
     if not added or not all(NUMBER.fullmatch(word) for word in added):
         return False
     held = said & passage_words
     if not said - passage_words <= asked or len(held - added) < 2:
         return False
+    titled = set().union(*(claim_words(s) for s in sentences if _HEADING.fullmatch(s.strip())))
     return any(
-        held <= claim_words(sentence)
+        held <= (claim_words(sentence) | titled)
+        and (held - added) & claim_words(sentence)
         and all(_named_next_to(number, sentence, said) for number in added)
         for sentence in sentences
     )
 
 
+# A heading line: a few words with no stop after them ("Hugging Face Case Study Overview").
+_HEADING = re.compile(r"(?:\S+\s+){0,7}\S*[^\s.!?:;,]")
+
+
 def _named_next_to(number: str, sentence: str, said: set[str]) -> bool:
     """The name or code written nearest before the number (after it, when none is before) is
-    one the claim says: "LLaMA 3 (2024)" for a claim on LLaMA 3, not "Mixtral 8x7B (2023)"."""
+    one the claim says: "LLaMA 3 (2024)" for a claim on LLaMA 3, not "Mixtral 8x7B (2023)".
+    A capitalised word opening the sentence or a list item is no name, nor is a number after it:
+    "Published in 2022, revised in 2024, the case explores Hugging Face's ..." dates the case."""
     tokens = surface_tokens(sentence)
     if number not in tokens:
         return False
     at = tokens.index(number)
-    names = [t for t in tokens if t != number and any(ch.isupper() or ch.isdigit() for ch in t)]
+    named = {_POSSESSIVE.sub("", name) for name in names_in(sentence)}
+    names = [
+        t
+        for t in tokens
+        if t != number and (any(ch.isdigit() for ch in t) or _POSSESSIVE.sub("", t) in named)
+    ]
     before = [t for t in tokens[:at] if t in names]
-    nearest = before[-1] if before else next((t for t in tokens[at + 1 :] if t in names), None)
+    after = (t for t in tokens[at + 1 :] if t in names and not t.isdigit())  # not "2021, 2023"
+    nearest = before[-1] if before else next(after, None)
     return nearest is not None and bool(claim_words(nearest)) and claim_words(nearest) <= said
