@@ -38,11 +38,14 @@ _POINTER = re.compile(
 )
 
 
-# The prompt's instructions or a bare "Answer:" copied as a label: "One sentence for a simple
-# fact: Air-to-air photography is ...", "The answer is: ...", "Why: ...", "How: ...".
+# The prompt's instructions or a bare "Answer:" copied as a label, in front of a line or on a
+# line of its own: "One sentence for a simple fact: Air-to-air photography is ...", "Two to four
+# sentences for a why, how or list question:", "The answer is: ...", "Why: ...", "How: ...".
 _LABEL = re.compile(
-    r"^([ \t]*(?:[-*\u2022][ \t]+)?)(?:(?:one|two|three|four) sentences?(?: for [^:\n]{1,40})?"
-    r"|(?:the )?(?:short |final )?answer(?: is)?|why|how|reason|explanation)[ \t]*:[ \t]*(?=\S)",
+    r"^([ \t]*(?:[-*\u2022][ \t]+)?)(?:(?:one|two|three|four)(?: to (?:two|three|four|five))?"
+    r" sentences?(?: for [^:\n]{1,40})?"
+    r"|(?:the )?(?:short |final )?answer(?: is)?|why|how|reason|explanation)"
+    r"[ \t]*:[ \t]*(?:(?=\S)|\n)",
     re.M | re.IGNORECASE,
 )
 # A line that only lists sources: "Passages: [1][3]", "Sources: [2], [4]".

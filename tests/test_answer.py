@@ -87,6 +87,9 @@ def test_an_instruction_copied_as_a_label_is_taken_off():
     assert tidy_markers("- Answer: Mistral [1]") == "- Mistral [1]"
     assert tidy_markers("The answer is 2015 [2].") == "The answer is 2015 [2]."
     assert tidy_markers("Two sentences: none.") == "none."
+    assert tidy_markers("Two to four sentences for a why, how or list question:\n- A [1]") == (
+        "- A [1]"
+    )
     assert tidy_markers("It took two sentences: one each.") == "It took two sentences: one each."
     assert tidy_markers("Ghana grows 10% [1].\nWhy: It is big [1].\nHow: Reforms [2].") == (
         "Ghana grows 10% [1].\nIt is big [1].\nReforms [2]."
