@@ -234,6 +234,11 @@ def test_a_claim_must_not_give_one_side_what_the_passage_says_of_the_other(check
         "The open models set against GPT-4, Claude and Gemini are LLaMA 3.1, Mistral and Qwen."
     )
     assert checker.check(members, row).supported
+    # what follows the side's name in a list is said of it too
+    takeaway = "Closed AI models are high-performing, safe, and commercially viable."
+    listed = "Open AI models are high-performing, safe, and commercially viable."
+    assert not checker.check(listed, takeaway).supported
+    assert checker.check(listed.replace("Open", "Closed"), takeaway).supported
 
 
 def test_an_abbreviation_the_passage_spells_out_is_found_in_it(checker):

@@ -10,14 +10,18 @@ for prose.
 ``swaps_sides`` reads the claim clause by clause (split at ";", ",", "while", "whereas", "but",
 "although", "because", "since", "compared to"). A clause that names one side only ("open",
 "open-source", "open-weight"; "closed", "closed-source", "proprietary") says something of that
-side. When a passage clause that names the other side only holds at least
+side. Read a second time, so do the clauses after it that name no side ("Closed AI models are
+high-performing, safe, and commercially viable, but they trade off transparency"); either
+reading can find a swap. When a passage clause that names the other side only holds at least
 ``MIN_SHARED_WORDS`` of its other words, and most of them, and no clause naming its own side
 holds as many, the claim has swapped the sides. Names and numbers ("GPT-4", "Claude") are left
 out of the count: a clause may name the other side's members ("open models set against GPT-4")
 without saying anything of them.
 
-Measured (fourteenth pass, ``evaluation/README.md``): regrading the nineteen tuning runs it
-refuses one answer, a swapped sentence (fresh 30j q451); ClapNQ does not change.
+Measured (``evaluation/README.md``): regrading the nineteen tuning runs, the clause reading
+(fourteenth pass) refuses one answer, a swapped sentence (fresh 30j q451), and ClapNQ does not
+change; the joined reading (fifteenth pass, found on fresh 30r) changes no answer of the twenty
+tuning runs and drops four swapped sentences of fresh 30r.
 """
 
 from __future__ import annotations
@@ -48,12 +52,17 @@ MIN_SHARED_SHARE = 0.6  # of the claim clause's words besides the side
 
 
 def swaps_sides(claim: str, sentences: Sequence[str]) -> bool:
-    """The claim says of one side what a passage sentence says of the other; see above."""
-    passage = [_read(clause) for sentence in sentences for clause in _CLAUSE.split(sentence)]
-    passage = [(side, words) for side, words in passage if side is not None]
-    if not passage:
-        return False
-    for side, said in map(_read, _CLAUSE.split(claim)):
+    """The claim says of one side what a passage sentence says of the other; see above. Read
+    clause by clause, and again with each clause that names no side joined to the one before."""
+    return any(
+        _swaps(_read(claim, joined), [_read(sentence, joined) for sentence in sentences])
+        for joined in (False, True)
+    )
+
+
+def _swaps(claim: Sequence[tuple], sentences: Sequence[Sequence[tuple]]) -> bool:
+    passage = [(side, words) for read in sentences for side, words in read if side is not None]
+    for side, said in claim if passage else ():
         if side is None or not said:
             continue
         own = max((len(said & words) for s, words in passage if s == side), default=0)
@@ -63,10 +72,19 @@ def swaps_sides(claim: str, sentences: Sequence[str]) -> bool:
     return False
 
 
-@functools.lru_cache(maxsize=4096)  # a passage's clauses are read again for each claim
-def _read(clause: str) -> tuple[int | None, frozenset[str]]:
-    """The one side a clause names (None for neither or both) and its other content words."""
-    words = claim_words(clause)
-    named = [side for side, stems in enumerate(_SIDES) if words & stems]
-    said = frozenset(claim_words(_NAME.sub(" ", clause)) - _SIDE_WORDS)
-    return (named[0] if len(named) == 1 else None), said
+@functools.lru_cache(maxsize=4096)  # a passage's sentences are read again for each claim
+def _read(sentence: str, joined: bool) -> tuple[tuple[int | None, frozenset[str]], ...]:
+    """The sentence's clauses: per clause, the one side it names (None for neither or both) and
+    its other content words. ``joined``: a clause that names no side belongs to the one before
+    ("Closed models are high-performing, safe, and commercially viable" says all three of
+    closed models)."""
+    spans: list[tuple[int | None, set[str]]] = []
+    for clause in _CLAUSE.split(sentence):
+        words = claim_words(clause)
+        named = [side for side, stems in enumerate(_SIDES) if words & stems]
+        said = claim_words(_NAME.sub(" ", clause)) - _SIDE_WORDS
+        if named or not spans or not joined:
+            spans.append((named[0] if len(named) == 1 else None, said))
+        else:
+            spans[-1][1].update(said)
+    return tuple((side, frozenset(words)) for side, words in spans)

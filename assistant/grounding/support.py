@@ -78,8 +78,9 @@ one column what the row says of another ("open models are leading edge" from "Cl
 Leading edge ...; Open Models: Competitive, narrowing gap"), nor (``cells-v2``) give the
 bracketed members of one label another label ("GPT-4 and Claude are fully open-source" from
 "fully proprietary (... GPT-4, Claude), ..., and open-source (...)"). Prose is read the same way
-(``sides-v1``, ``sides.py``): not "open models currently lead in performance" from "Closed AI
-models currently lead in performance, ...".
+(``sides-v2``, ``sides.py``): not "open models currently lead in performance" from "Closed AI
+models currently lead in performance, ...", nor "Open AI models are high-performing, safe, and
+commercially viable" from the same said of closed models (``-v2``: a list after the side).
 
 **Misread numbers** (``numbers-v4``, ``attribution.py``): not "191 million parameters" from "$191
 million", nor "In 2026 closed models led by 24%" from "AI Index (2024): ... a median 24.2%".
@@ -116,7 +117,7 @@ from assistant.text import (
     split_sentences,
 )
 
-CHECKER_NAME = "overlap+embedding+question-v3+relevance-v3+cells-v2+sides-v1+numbers-v9"
+CHECKER_NAME = "overlap+embedding+question-v3+relevance-v3+cells-v2+sides-v2+numbers-v9"
 RELEVANCE_COVERAGE_WEIGHT = 0.2
 FOCUS_MISSING_SHARE = 0.5  # of the key-term credit, when the question's rarest term is missing
 CONTINUES_WITHIN = 2  # passage sentences between an answer's evidence and a continuation's
