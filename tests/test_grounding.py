@@ -448,6 +448,25 @@ def test_a_pointing_reply_quotes_a_whole_sentence_not_a_heading():
     assert quote == 'Passage [1] says: "Meta released LLaMA 2 in sizes from 7B to 70B parameters."'
 
 
+def test_a_list_of_the_cited_passages_headings_is_a_pointing_reply():
+    passages = [
+        hit(
+            1,
+            "Personalized Learning\nModels adapt lessons to each student's needs.",
+            heading="1. Personalized Learning",
+        ),
+        hit(2, "Takeaway\nOpen AI in education lowers barriers for schools.", heading="Takeaway"),
+    ]
+    asked = "What does the thesis list as uses of open AI in education?"
+    dump = "- Personalized Learning [1]\n- Takeaway [2]"
+    quote = quote_pointed_passage(dump, passages, asked, HashingEmbedder())
+    assert quote is not None and quote.startswith("Passage [")
+    # a heading cited from another passage, or a line that says more, is a claim
+    assert quote_pointed_passage("- Takeaway [1]", passages, asked, HashingEmbedder()) is None
+    lesson = "- Personalized Learning adapts lessons to each student [1]"
+    assert quote_pointed_passage(lesson, passages, asked, HashingEmbedder()) is None
+
+
 def test_a_yes_no_answer_that_only_restates_the_question_becomes_the_closest_sentence_quoted():
     asked = "Did Google make TensorFlow public?"
     reply = "Yes, Google did make TensorFlow public [2]."

@@ -284,11 +284,14 @@ def quote_pointed_passage(
     "GPT-3.5": a sentence on Mixtral and GPT-4 answers another question). With ``restated``, a
     yes/no answer that only restates its question counts as pointing too ("Yes, Anthropic makes
     the principles behind Claude public. [2]"): it says which way, but not what in the passages
-    says so. None when the text makes a claim of its own or points at no shown passage.
+    says so. A line that is only the heading of the passage it cites (``titles_its_passage``)
+    points at it too. None when the text makes a claim of its own or points at no shown passage.
     """
     sentences = split_answer_sentences(text)
     if not sentences or not all(
-        makes_no_claim(sentence) or (restated and _restates(sentence, question))
+        makes_no_claim(sentence)
+        or (restated and _restates(sentence, question))
+        or titles_its_passage(sentence, passages)
         for sentence in sentences
     ):
         return None
@@ -305,6 +308,19 @@ def quote_pointed_passage(
     vectors = embedder.embed([question, *(sentence for _, sentence in candidates)])
     number, sentence = candidates[int((vectors[1:] @ vectors[0]).argmax())]
     return f'Passage [{number}] says: "{sentence}"'
+
+
+def titles_its_passage(sentence: str, passages: list[Hit]) -> bool:
+    """The sentence is only the heading of the passage it cites ("- Takeaway [2]"): a list of
+    such lines names the passages, not what they say."""
+    cited = [passages[n - 1] for n in markers_in(sentence) if 1 <= n <= len(passages)]
+    said = _HEADING_WORDS.findall(remove_markers(sentence).lower())
+    return bool(said) and any(
+        said == _HEADING_WORDS.findall((hit.chunk.heading or "").lower()) for hit in cited
+    )
+
+
+_HEADING_WORDS = re.compile(r"[^\W\d_]+")  # "1. Personalized Learning" -> personalized, learning
 
 
 def names_what_was_asked(sentence: str, question: str, passages: list[Hit]) -> bool:
