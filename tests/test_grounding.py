@@ -77,6 +77,16 @@ def test_unsupported_sentence_is_flagged_and_taken_out_of_the_answer():
     assert "Mistral AI was founded in Paris in 2023 [1]." in kept.text
 
 
+def test_a_sentence_that_says_no_more_than_one_kept_before_it_is_dropped():
+    text = (
+        "Google open-sourced TensorFlow in 2015 as its framework [2]. "
+        "Google open-sourced TensorFlow [2]. TensorFlow was not open-sourced in 2015 [2]."
+    )
+    result = verify(text, PASSAGES, CHECKER)
+    assert "Google open-sourced TensorFlow [2]." not in result.text
+    assert "not open-sourced" in result.text  # a negation says something else
+
+
 def test_list_items_without_support_leave_no_empty_bullet():
     text = "The sizes:\n- Google open-sourced TensorFlow in 2015 [2]\n- Mistral AI came in 2023 [1]"
     result = verify(text, PASSAGES, CHECKER)

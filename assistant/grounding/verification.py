@@ -158,24 +158,25 @@ def verify(
 
     on_question = {claim: any(d.supported for d in per_claim[i]) for i, claim in enumerate(claims)}
     rewritten, supported_markers, unsupported, supported = text, set(), [], []
-    seen: set[str] = set()
+    seen: list[tuple[str, set[str]]] = []  # each kept claim, and its content and negation words
     lead_lost = False  # the claim before was not backed, and claimed more than was asked
     for claim in claims:
         backing = [n for n, ok in enumerate(supports[claim], start=1) if ok]
         cited = [n for n in dict.fromkeys(markers_in(claim)) if 1 <= n <= len(passages)]
         keep = [n for n in cited if n in backing]
         said = " ".join(remove_markers(claim).lower().split())
+        words = claim_words(said) | (set(_NEGATION.findall(said)) or {"+"})
         if backing and lead_lost and leans_back(claim, question or ""):
             backing = []  # "This is because ..." gives a reason for what was not backed
-        if not backing or said in seen:
-            if backing:  # the same sentence again: said once is enough
+        if not backing or any(said == s or words <= w for s, w in seen):
+            if backing:  # the same sentence again, or one that says no more: once is enough
                 rewritten = rewritten.replace(claim, "", 1)
             else:
                 unsupported.append(remove_markers(claim))
                 lead_lost = not _only_asked(claim, question)
             continue
         lead_lost = False
-        seen.add(said)
+        seen.append((said, words))
         supported.append(claim)
         chosen = keep or backing[:1]
         supported_markers.update(chosen)
@@ -202,6 +203,8 @@ def verify(
     )
 
 
+# Words that turn a claim round: "GPT-4 is not open" says more than "GPT-4 is open" said before.
+_NEGATION = re.compile(r"\b(?:not|no|never|n't|neither|nor|without)\b|n't\b")
 # Words that only say which way a yes/no answer goes ("doesn't", "never", "true").
 _POLARITY = claim_words(
     "yes no not never doesn't didn't hasn't haven't hadn't won't wouldn't shouldn't couldn't "
