@@ -124,12 +124,13 @@ def split_sentences(text: str) -> list[str]:
 
 
 def _ends_without_sentence(piece: str, following: str) -> bool:
-    """A full stop that ends an abbreviation ("e.g.") or a list number ("4.") ends no sentence,
-    nor does a piece followed by a lower-case word ("1250 A.D. and 1500", a PDF's line break)."""
+    """A full stop that ends an abbreviation ("e.g."), an initial ("Robert P. McCulloch") or a
+    list number ("4.") ends no sentence, nor does one before a lower-case word ("1250 A.D. and")."""
     if following[0].islower() and piece[-1] not in "!?:;\u0964":
         return True
-    last = piece.rsplit(None, 1)[-1].lower()
-    return last in _CHECKER_ABBREVIATIONS or bool(re.fullmatch(r"\(?\d{1,2}\.", last))
+    last = piece.rsplit(None, 1)[-1]
+    abbreviation = last.lower() in _CHECKER_ABBREVIATIONS
+    return abbreviation or bool(re.fullmatch(r"\(?\d{1,2}\.|[A-Z]\.", last))
 
 
 def split_answer_sentences(text: str) -> list[str]:

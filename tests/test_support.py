@@ -74,6 +74,11 @@ def test_a_full_stop_or_line_break_before_a_lower_case_word_ends_no_sentence():
         "Then it fell.",
     ]
     assert split_sentences("A heading\nA line.") == ["A heading", "A line."]
+    initial = "Bought by Robert P. McCulloch in 1968 [1]. It moved."  # an initial ends no sentence
+    assert split_answer_sentences(initial) == [
+        "Bought by Robert P. McCulloch in 1968 [1].",
+        "It moved.",
+    ]
     # A line a PDF wrapped mid-sentence goes on with a lower-case word.
     wrapped = 'They are accused of "visual\nplagiarism" and more.\nExamples:\nlast'
     assert split_sentences(wrapped) == [
