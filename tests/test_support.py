@@ -461,3 +461,9 @@ def test_a_number_answer_may_lean_on_its_passages_heading_and_a_sentence_opener_
     # the year is still another thing's when a name stands next to it
     other = passage.replace("• Published in 2021", "• The Mistral paper was published in 2021")
     assert not checker.check(said, other, question=question).supported
+    # an acronym in brackets is a name all the same
+    example = "• Example: Capital Fund Management (CFM) achieved up to 80x cost reduction."
+    asked = "By how much did CFM reduce its operational costs?"
+    assert checker.check(
+        "CFM reduced operational costs by up to 80x.", example, question=asked
+    ).supported

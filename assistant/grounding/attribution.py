@@ -147,7 +147,12 @@ def _named_next_to(number: str, sentence: str, said: set[str]) -> bool:
     names = [
         t
         for t in tokens
-        if t != number and (any(ch.isdigit() for ch in t) or _POSSESSIVE.sub("", t) in named)
+        if t != number
+        and (
+            any(ch.isdigit() for ch in t)
+            or sum(ch.isupper() for ch in t) > 1  # "(CFM)", "LLaMA": a name wherever it stands
+            or _POSSESSIVE.sub("", t) in named
+        )
     ]
     before = [t for t in tokens[:at] if t in names]
     after = (t for t in tokens[at + 1 :] if t in names and not t.isdigit())  # not "2021, 2023"
