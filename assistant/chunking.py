@@ -211,14 +211,14 @@ def _line_kind(line: str, *, single: bool) -> str:
     if _MD_HEADING.match(line):
         return "heading"
     numbered = bool(_NUMBERED_HEADING.match(line))
-    if LIST_ITEM.match(line) and not (numbered and _looks_like_heading(line)):
+    if LIST_ITEM.match(line) and not (numbered and looks_like_heading(line)):
         return "item"
-    if _looks_like_heading(line) and (single or numbered):
+    if looks_like_heading(line) and (single or numbered):
         return "heading"
     return "prose"
 
 
-def _looks_like_heading(line: str) -> bool:
+def looks_like_heading(line: str) -> bool:
     """Short, unpunctuated at the end, not starting lower-case: 'The Case for Open'."""
     stripped = line.strip()
     words = stripped.split()

@@ -34,8 +34,9 @@ import calendar
 import re
 from collections.abc import Sequence
 
+from assistant.chunking import looks_like_heading
 from assistant.grounding.numbers import measures_differ, numbers_found
-from assistant.grounding.relevance import mentions, names_in
+from assistant.grounding.relevance import POSSESSIVE, mentions, names_in
 from assistant.text import NUMBER, claim_words, standalone_numbers, surface_tokens
 
 
@@ -105,9 +106,6 @@ def _holds(text: str, number: str) -> bool:
     return numbers_found({number}, set(standalone_numbers(text)))
 
 
-_POSSESSIVE = re.compile(r"['\u2019]s\Z")
-
-
 def number_in_its_sentence(
     said: set[str], asked: set[str], passage_words: set[str], sentences: Sequence[str]
 ) -> bool:
@@ -121,17 +119,13 @@ def number_in_its_sentence(
     held = said & passage_words
     if not said - passage_words <= asked or len(held - added) < 2:
         return False
-    titled = set().union(*(claim_words(s) for s in sentences if _HEADING.fullmatch(s.strip())))
+    titled = set().union(*(claim_words(s) for s in sentences if looks_like_heading(s)))
     return any(
         held <= (claim_words(sentence) | titled)
         and (held - added) & claim_words(sentence)
         and all(_named_next_to(number, sentence, said) for number in added)
         for sentence in sentences
     )
-
-
-# A heading line: a few words with no stop after them ("Hugging Face Case Study Overview").
-_HEADING = re.compile(r"(?:\S+\s+){0,7}\S*[^\s.!?:;,]")
 
 
 def _named_next_to(number: str, sentence: str, said: set[str]) -> bool:
@@ -143,7 +137,7 @@ def _named_next_to(number: str, sentence: str, said: set[str]) -> bool:
     if number not in tokens:
         return False
     at = tokens.index(number)
-    named = {_POSSESSIVE.sub("", name) for name in names_in(sentence)}
+    named = {POSSESSIVE.sub("", name) for name in names_in(sentence)}
     names = [
         t
         for t in tokens
@@ -151,7 +145,7 @@ def _named_next_to(number: str, sentence: str, said: set[str]) -> bool:
         and (
             any(ch.isdigit() for ch in t)
             or sum(ch.isupper() for ch in t) > 1  # "(CFM)", "LLaMA": a name wherever it stands
-            or _POSSESSIVE.sub("", t) in named
+            or POSSESSIVE.sub("", t) in named
         )
     ]
     before = [t for t in tokens[:at] if t in names]

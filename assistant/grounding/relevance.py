@@ -106,7 +106,7 @@ _NOT_NAMES = frozenset(
 # A word that opens a sentence, a quotation or a list item is capitalised whatever it is.
 _OPENS = re.compile(r"""(?m)(?:^|[.!?:;]\s+|["“‘(]|^\s*[-*\u2022]\s+)\Z""")
 _NAME_OR_YEAR = re.compile(r"[^\W\d_][\w'’\-\u2010\u2011]*|\b\d{4}\b")
-_POSSESSIVE = re.compile(r"['’]s\Z")
+POSSESSIVE = re.compile(r"['’]s\Z")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _STANCE = re.compile(
     r"\b(?:yes|no|not|never|neither|nor|none|cannot|both|only)\b|n['’]t\b", re.IGNORECASE
@@ -314,7 +314,7 @@ def names_in(text: str, *, codes: bool = False) -> list[str]:
     ("Gaudi2", "GPT-4", not "4th") and years ("2024"), wherever they stand."""
     names = []
     for found in _NAME_OR_YEAR.finditer(text):
-        word = _POSSESSIVE.sub("", found[0])
+        word = POSSESSIVE.sub("", found[0])
         if word.isdigit():
             if codes and _YEAR.fullmatch(word):
                 names.append(word)

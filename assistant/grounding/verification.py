@@ -158,7 +158,7 @@ def verify(
 
     on_question = {claim: any(d.supported for d in per_claim[i]) for i, claim in enumerate(claims)}
     rewritten, supported_markers, unsupported, supported = text, set(), [], []
-    seen: list[tuple[str, set[str]]] = []  # each kept claim, and its content and negation words
+    seen: list[set[str]] = []  # each kept claim's content and negation words
     lead_lost = False  # the claim before was not backed, and claimed more than was asked
     for claim in claims:
         backing = [n for n, ok in enumerate(supports[claim], start=1) if ok]
@@ -168,7 +168,7 @@ def verify(
         words = claim_words(said) | (set(_NEGATION.findall(said)) or {"+"})
         if backing and lead_lost and leans_back(claim, question or ""):
             backing = []  # "This is because ..." gives a reason for what was not backed
-        if not backing or any(said == s or words <= w for s, w in seen):
+        if not backing or any(words <= kept for kept in seen):
             if backing:  # the same sentence again, or one that says no more: once is enough
                 rewritten = rewritten.replace(claim, "", 1)
             else:
@@ -176,7 +176,7 @@ def verify(
                 lead_lost = not _only_asked(claim, question)
             continue
         lead_lost = False
-        seen.append((said, words))
+        seen.append(words)
         supported.append(claim)
         chosen = keep or backing[:1]
         supported_markers.update(chosen)
