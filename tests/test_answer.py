@@ -98,31 +98,30 @@ def test_an_instruction_copied_as_a_label_is_taken_off():
     assert tidy_markers("- Hidden costs: compute [1].") == "- Hidden costs: compute [1]."
 
 
-def test_a_report_of_where_a_sentence_comes_from_is_taken_off():
-    assert tidy_markers("This is evident from the passage [3], which states that X won.") == (
-        "X won."
-    )
-    assert tidy_markers("A [1]. The passage also mentions that b is c.") == "A [1]. B is c."
-    assert tidy_markers('- The passage [2] states "Planes fly."') == '- "Planes fly."'
-    assert tidy_markers("According to the passage [2], open models are cheaper.") == (
-        "Open models are cheaper."
-    )
-    assert tidy_markers("The passage describes open models.") == (
-        "The passage describes open models."
-    )
-    assert tidy_markers("The thesis states that GPT-4 cost $78M [1].") == (
-        "The thesis states that GPT-4 cost $78M [1]."
-    )
-    assert tidy_markers('This is supported by the passage [4], which states: "Both are used."') == (
-        '"Both are used."'
-    )
-    assert tidy_markers('The passage from [1] states that "Audits are easier."') == (
-        '"Audits are easier."'
-    )
-    assert tidy_markers('Passage [1] says: "Audits are easier."') == (
-        'Passage [1] says: "Audits are easier."'
-    )
-    assert tidy_markers("Text messages say that hi.") == "Text messages say that hi."
+@pytest.mark.parametrize(
+    ("written", "tidied"),
+    [
+        ("This is evident from the passage [3], which states that X won.", "X won."),
+        ("A [1]. The passage also mentions that b is c.", "A [1]. B is c."),
+        ('- The passage [2] states "Planes fly."', '- "Planes fly."'),
+        ("According to the passage [2], open models are cheaper.", "Open models are cheaper."),
+        (
+            'This is supported by the passage [4], which states: "Both are used."',
+            '"Both are used."',
+        ),
+        ('The passage from [1] states that "Audits are easier."', '"Audits are easier."'),
+        # not reports: a passage described, a document's own claim, our quote, other "text"
+        ("The passage describes open models.", "The passage describes open models."),
+        (
+            "The thesis states that GPT-4 cost $78M [1].",
+            "The thesis states that GPT-4 cost $78M [1].",
+        ),
+        ('Passage [1] says: "Audits are easier."', 'Passage [1] says: "Audits are easier."'),
+        ("Text messages say that hi.", "Text messages say that hi."),
+    ],
+)
+def test_a_report_of_where_a_sentence_comes_from_is_taken_off(written, tidied):
+    assert tidy_markers(written) == tidied
 
 
 def test_parse_citations_maps_markers_and_drops_invalid_ones():
