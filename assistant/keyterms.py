@@ -29,6 +29,7 @@ _WORD = re.compile(r"[^\W\d_]+")
 _SKIPPED_IN_INITIALS = frozenset(["of", "and", "the", "for", "in", "on", "to", "a", "an", "&"])
 
 Frequencies = Callable[[list[str]], dict[str, int]]
+RARE_NAME = 0.7  # share of a one-passage word's weight that makes a name rare (``is_rare``)
 
 
 def idf(document_frequency: int, documents: int) -> float:
@@ -88,6 +89,7 @@ class KeyTerms:
     weights: dict[str, float]  # term -> idf (terms the corpus uses)
     unknown: tuple[str, ...] = ()  # terms no passage uses
     acronyms: dict[str, str] | None = None  # term -> the acronym it came from ("llm" -> "LLM")
+    documents: int = 0  # the passages the weights were counted over
 
     @classmethod
     def of(
@@ -110,7 +112,7 @@ class KeyTerms:
             if term in found:
                 weights[term] = rare
         unknown = tuple(t for t in unknown if t not in found)
-        return cls(question, weights, unknown, found)
+        return cls(question, weights, unknown, found, documents)
 
     @property
     def total(self) -> float:
@@ -140,6 +142,14 @@ class KeyTerms:
             return 1.0
         present = self.found_in(texts)
         return sum(self.weights[t] for t in present) / self.total
+
+    def is_rare(self, name: str) -> bool:
+        """One of the name's words is in few passages: its weight is at least RARE_NAME of a
+        word in one passage's (about documents ** 0.3 passages or fewer: "DeepSeek" and "ONNX"
+        in the default corpus, not "GPT-4", "Claude", "Meta" or "APIs")."""
+        weights = [self.weights.get(term, 0.0) for term in keyword_terms(name)]
+        single = idf(1, self.documents) if self.documents else math.inf
+        return max(weights, default=0.0) >= RARE_NAME * single
 
     def covers_focus(self, *texts: str) -> bool:
         """The texts hold the rarest term, or one of the rarest when several tie ("sing",

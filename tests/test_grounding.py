@@ -569,6 +569,50 @@ def test_a_supported_sentence_about_something_else_is_not_verified():
     assert answer.evidence["backed_share"] == 1.0 and answer.evidence["supported_share"] == 0.0
 
 
+def test_what_a_passage_says_in_general_does_not_back_a_claim_about_a_rare_name_it_lacks():
+    """A claim that DeepSeek R1 was released free of licensing fees, from a passage on open
+    models in general: every word is backed, but the passage does not say it of DeepSeek R1."""
+    from assistant.keyterms import KeyTerms
+    from assistant.text import keyword_terms
+
+    rows = [
+        "1. Free Access\nMany open models are released without licensing fees.",
+        "DeepSeek R1 (2025): a reasoning model trained with modest compute.",
+        "Closed models are served through an API.",
+        "Open models publish their weights.",
+        "Most open models come with a licence.",
+        "Weights come from training.",
+    ]
+    sets = [set(keyword_terms(row)) for row in rows]
+
+    def key_terms(question):
+        counts = lambda ts: {t: sum(t in s for s in sets) for t in ts}  # noqa: E731
+        return KeyTerms.of(question, counts, len(rows))
+
+    asked = "What license was DeepSeek R1 released under?"
+    answer = "DeepSeek R1 was released free of licensing fees [1]. It is a reasoning model [2]."
+    passages = [hit(1, rows[0]), hit(2, rows[1])]
+    blind = verify(
+        answer, passages, SupportChecker(HashingEmbedder(), min_relevance=-1.0), question=asked
+    )
+    assert blind.unsupported == []  # without the corpus's key terms, both are backed
+    checker = SupportChecker(HashingEmbedder(), key_terms=key_terms, min_relevance=-1.0)
+    result = verify(answer, passages, checker, question=asked)
+    assert result.unsupported == ["DeepSeek R1 was released free of licensing fees."]
+    assert result.text == "It is a reasoning model [2]."
+    # a claim about the name from the passage that names it stays
+    named = verify("DeepSeek R1 is a reasoning model [2].", passages, checker, question=asked)
+    assert named.unsupported == [] and named.supported_markers == {2}
+    # "open models" is no rare name: a claim about them is backed by the general passage
+    general = verify(
+        "Open models are released without licensing fees [1].",
+        passages,
+        checker,
+        question="Are open models released without licensing fees?",
+    )
+    assert general.unsupported == []
+
+
 def test_the_fitted_refusal_model_refuses_from_its_threshold_up():
     from assistant.grounding import FEATURES, RefusalModel
 

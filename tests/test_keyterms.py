@@ -74,3 +74,12 @@ def test_any_of_several_equally_rare_terms_is_the_focus():
     assert terms.weights["mistral"] == terms.weights["french"]  # each in one passage only
     assert terms.covers_focus("A French startup.") and terms.covers_focus("Mistral.")
     assert not terms.covers_focus("Models are open.")
+
+
+def test_a_name_is_rare_when_one_of_its_words_is_in_few_passages():
+    frequencies, size = frequencies_from(ROWS)
+    terms = KeyTerms.of("Did Mistral or OpenAI publish open weights?", frequencies, size)
+    assert terms.is_rare("Mistral") and terms.is_rare("Mistral AI")
+    assert not terms.is_rare("Open") and not terms.is_rare("weights")
+    unweighed = KeyTerms.of("Did Mistral publish weights?", frequencies, 0)
+    assert not unweighed.is_rare("Mistral")  # no passages counted: nothing is known to be rare

@@ -199,6 +199,9 @@ class SupportChecker:
             f"sentences of evidence that counts"
         )
 
+    def key_terms(self, question: str) -> KeyTerms | None:
+        return self._key_terms(question) if self._key_terms else None
+
     def check(self, sentence: str, passage: str, *, question: str | None = None) -> SupportDecision:
         return self.check_many([(sentence, passage)], question=question)[0]
 
@@ -230,7 +233,7 @@ class SupportChecker:
         ]
         if not question:
             return decisions
-        terms = self._key_terms(question) if self._key_terms else None
+        terms = self.key_terms(question)
         listed = {  # only list items are read against their passage's heading
             passage: group
             for (sentence, passage), group in zip(pairs, candidates, strict=True)

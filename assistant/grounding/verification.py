@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from assistant.embeddings import Embedder
 from assistant.grounding.refusal import model_declined
 from assistant.grounding.relevance import asked_names, asks_yes_or_no, mentions, offers_choice
+from assistant.grounding.subjects import naming_passages, rare_subjects
 from assistant.grounding.support import SupportChecker, in_answer
 from assistant.retrieval import Hit
 from assistant.text import (
@@ -160,8 +161,10 @@ def verify(
     rewritten, supported_markers, unsupported, supported = text, set(), [], []
     seen: list[set[str]] = []  # each kept claim's content and negation words
     lead_lost = False  # the claim before was not backed, and claimed more than was asked
+    subjects = rare_subjects(question, passages, checker.key_terms(question) if question else None)
     for claim in claims:
         backing = [n for n, ok in enumerate(supports[claim], start=1) if ok]
+        backing = naming_passages(claim, backing, passages, subjects)
         cited = [n for n in dict.fromkeys(markers_in(claim)) if 1 <= n <= len(passages)]
         keep = [n for n in cited if n in backing]
         said = " ".join(remove_markers(claim).lower().split())
