@@ -93,6 +93,13 @@ def test_list_items_without_support_leave_no_empty_bullet():
     assert result.text == "The sizes:\n- Google open-sourced TensorFlow in 2015 [2]"
 
 
+def test_no_line_is_left_with_only_the_quote_marks_of_sentences_taken_out():
+    passages = [hit(1, "Open-weight models release their weights and code, not the training data.")]
+    kept = '"Open-weight" models release their weights and code, not the training data [1].'
+    text = f'{kept}\n\nIt says that "open-source models are open-weight." This means little here.'
+    assert verify(text, passages, CHECKER).text == kept
+
+
 def test_wrong_number_is_not_supported():
     result = verify("Google open-sourced TensorFlow in 2017 [2].", PASSAGES, CHECKER)
     assert result.unsupported and not result.supported_markers
