@@ -467,3 +467,29 @@ def test_a_number_answer_may_lean_on_its_passages_heading_and_a_sentence_opener_
     assert checker.check(
         "CFM reduced operational costs by up to 80x.", example, question=asked
     ).supported
+
+
+def test_a_question_pointing_at_a_section_by_its_heading_is_about_what_the_section_says():
+    from assistant.grounding.sections import names_its_section
+
+    passage = "11. Comparative Analysis\n\nOpen models foster innovation but risk misuse."
+    asked = "In its comparative analysis, what does the thesis say each side is good at?"
+    assert names_its_section(asked, passage)
+    # the heading's words alone, with nothing pointing at a part of a document, are not enough:
+    # a document's title is its first heading
+    titled = "Manhattan Center for Science and Mathematics\n\nIt was founded in 1982."
+    assert not names_its_section(
+        "new york times manhattan center for science and mathematics?", titled
+    )
+    # a heading with words the question lacks, or a first line that is a sentence, is no match
+    assert not names_its_section(
+        "In its comparative analysis, who wins?", "Security and Misuse\n\nText."
+    )
+    assert not names_its_section(asked, "Open models foster innovation but risk misuse.")
+    # in the checker: a backed sentence under the section asked about is on the question, even
+    # where relevance alone would not have it (the bar here is out of reach)
+    strict = SupportChecker(HashingEmbedder(), min_relevance=5.0)
+    claim = "Open models foster innovation but risk misuse."
+    assert strict.check(claim, passage, question=asked).supported
+    other = strict.check(claim, passage, question="What does the thesis say each side is good at?")
+    assert other.backed and not other.supported
