@@ -527,11 +527,22 @@ def test_a_reply_with_a_claim_or_no_marker_is_not_replaced():
     assert quote_pointed_passage("[7]", PASSAGES, asked, embedder) is None
 
 
-def test_a_supported_sentence_about_something_else_is_not_verified():
-    """The name of another model, copied from a passage: backed, but not what was asked."""
+def key_terms_over(rows: list[str]):
+    """The pipeline's ``key_terms``, with the rows as the indexed passages."""
     from assistant.keyterms import KeyTerms
     from assistant.text import keyword_terms
 
+    sets = [set(keyword_terms(row)) for row in rows]
+
+    def key_terms(question):
+        counts = lambda ts: {t: sum(t in s for s in sets) for t in ts}  # noqa: E731
+        return KeyTerms.of(question, counts, len(rows))
+
+    return key_terms
+
+
+def test_a_supported_sentence_about_something_else_is_not_verified():
+    """The name of another model, copied from a passage: backed, but not what was asked."""
     rows = [
         "The name Llama comes from the animal, a nod to the LLM acronym.",
         "Mistral is a French company that publishes open-weight models.",
@@ -540,11 +551,7 @@ def test_a_supported_sentence_about_something_else_is_not_verified():
         "Most open models come with a licence.",
         "Weights come from training.",
     ]
-    sets = [set(keyword_terms(row)) for row in rows]
-
-    def key_terms(question):
-        counts = lambda ts: {t: sum(t in s for s in sets) for t in ts}  # noqa: E731
-        return KeyTerms.of(question, counts, len(rows))
+    key_terms = key_terms_over(rows)
 
     class SameVector(HashingEmbedder):
         """Every text alike: the cosine part of relevance is level, the key terms decide."""
@@ -579,9 +586,6 @@ def test_a_supported_sentence_about_something_else_is_not_verified():
 def test_what_a_passage_says_in_general_does_not_back_a_claim_about_a_rare_name_it_lacks():
     """A claim that DeepSeek R1 was released free of licensing fees, from a passage on open
     models in general: every word is backed, but the passage does not say it of DeepSeek R1."""
-    from assistant.keyterms import KeyTerms
-    from assistant.text import keyword_terms
-
     rows = [
         "1. Free Access\nMany open models are released without licensing fees.",
         "DeepSeek R1 (2025): a reasoning model trained with modest compute.",
@@ -590,11 +594,7 @@ def test_what_a_passage_says_in_general_does_not_back_a_claim_about_a_rare_name_
         "Most open models come with a licence.",
         "Weights come from training.",
     ]
-    sets = [set(keyword_terms(row)) for row in rows]
-
-    def key_terms(question):
-        counts = lambda ts: {t: sum(t in s for s in sets) for t in ts}  # noqa: E731
-        return KeyTerms.of(question, counts, len(rows))
+    key_terms = key_terms_over(rows)
 
     asked = "What license was DeepSeek R1 released under?"
     answer = "DeepSeek R1 was released free of licensing fees [1]. It is a reasoning model [2]."

@@ -213,7 +213,6 @@ _POLARITY = claim_words(
     "yes no not never doesn't didn't hasn't haven't hadn't won't wouldn't shouldn't couldn't "
     "weren't indeed true false correct right wrong"
 )
-_WORD = re.compile(r"[^\W_]")
 _WHOLE_SENTENCE_END = re.compile(r"[.!?\u0964][\"'\u201d\u2019)\]]*$")
 QUOTED_WORDS = 6  # the fewest words of a passage sentence quoted as the answer
 
@@ -379,7 +378,7 @@ def _tidy_gaps(text: str) -> str:
     """The text after sentences were taken out: no empty list items, lines or double spaces,
     and no line left with only the quote marks or stops of what was taken out."""
     lines = [" ".join(line.split()) for line in text.splitlines()]
-    kept = [line for line in lines if _WORD.search(line)]  # a line of markers cites
+    kept = [line for line in lines if any(ch.isalnum() for ch in line)]  # markers cite
     return "\n".join(kept).strip()
 
 
