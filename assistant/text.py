@@ -104,9 +104,8 @@ CHUNK_SENTENCE_END = re.compile(r"(?<=[.!?\u0964])[\"'\u201d\u2019)\]]*\s+")
 
 # The support checker: also breaks at every line break and after the double danda.
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?\u0964\u0965])[\"'\u201d\u2019)\]]*\s+|\s*\n\s*")
-_CHECKER_ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "etc.", "approx.", "mr.", "ms.", "dr.", "u.s.")
-_CHECKER_ABBREVIATIONS += ("no.", "mrs.", "st.", "mt.", "sgt.", "lt.", "capt.", "gen.", "col.")
-_CHECKER_ABBREVIATIONS += ("jr.", "sr.", "prof.")
+_CHECKER_ABBREVIATIONS = word_set("e.g. i.e. vs. etc. approx. mr. ms. dr. u.s. no. mrs. st. mt.")
+_CHECKER_ABBREVIATIONS |= word_set("sgt. lt. capt. gen. col. jr. sr. prof.")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -124,13 +123,14 @@ def split_sentences(text: str) -> list[str]:
 
 
 def _ends_without_sentence(piece: str, following: str) -> bool:
-    """A full stop that ends an abbreviation ("e.g."), an initial ("Robert P. McCulloch") or a
-    list number ("4.") ends no sentence, nor does one before a lower-case word ("1250 A.D. and")."""
+    """No sentence ends at an abbreviation ("e.g."), an initial ("Robert P. McCulloch"), a list
+    number ("4.", "Steps: 1.", not "LLaMA 2. This") or before a lower-case word ("A.D. and")."""
     if following[0].islower() and piece[-1] not in "!?:;\u0964":
         return True
-    last = piece.rsplit(None, 1)[-1]
-    abbreviation = last.lower() in _CHECKER_ABBREVIATIONS
-    return abbreviation or bool(re.fullmatch(r"\(?\d{1,2}\.|[A-Z]\.", last))
+    *before, last = piece.rsplit(None, 1)
+    listed = re.fullmatch(r"\(?\d{1,2}\.", last) and not (before and before[0][-1].isalnum())
+    initial = re.fullmatch(r"[A-Z]\.", last)
+    return bool(listed or initial) or last.lower() in _CHECKER_ABBREVIATIONS
 
 
 def split_answer_sentences(text: str) -> list[str]:

@@ -88,6 +88,18 @@ def test_a_full_stop_or_line_break_before_a_lower_case_word_ends_no_sentence():
     ]
 
 
+def test_a_number_after_a_name_ends_its_sentence_and_a_list_number_does_not():
+    text = "It runs models such as LLaMA 2. This makes it fast. [1]"
+    assert split_answer_sentences(text) == [
+        "It runs models such as LLaMA 2.",
+        "This makes it fast. [1]",
+    ]
+    assert split_sentences("Steps: 1. Download it. 2. Run it.") == [
+        "Steps: 1. Download it.",
+        "2. Run it.",
+    ]
+
+
 def test_trailing_markers_join_the_last_sentence():
     assert split_answer_sentences("It cut costs by 80%.\n[1]") == ["It cut costs by 80%. [1]"]
 
