@@ -29,7 +29,17 @@ _WORD = re.compile(r"[^\W\d_]+")
 _SKIPPED_IN_INITIALS = frozenset(["of", "and", "the", "for", "in", "on", "to", "a", "an", "&"])
 
 Frequencies = Callable[[list[str]], dict[str, int]]
+# How a question asks, not what about: "pull together everything", "give an overview".
+REQUEST_WORDS = ("together", "everything", "anything", "pull", "gather", "summarise", "overview")
+REQUEST_TERMS = frozenset(keyword_stem(word) for word in (*REQUEST_WORDS, "summarize"))
 RARE_NAME = 0.7  # share of a one-passage word's weight that makes a name rare (``is_rare``)
+
+
+def asks_only(term: str) -> bool:
+    """A keyword term that says how the question asks, not what it is about: a lone letter
+    left of a possessive or a contraction ("Google's" gives "s"), or a request word ("pull
+    together everything on ...", "an overview of ...")."""
+    return (len(term) == 1 and term.isalpha()) or term in REQUEST_TERMS
 
 
 def idf(document_frequency: int, documents: int) -> float:
@@ -101,7 +111,8 @@ class KeyTerms:
         terms: list[str] | None = None,
     ) -> KeyTerms:
         """The key terms of ``question`` (or of its ``terms`` as searched, misspellings fixed)."""
-        terms = list(dict.fromkeys(keyword_terms(question) if terms is None else terms))
+        terms = keyword_terms(question) if terms is None else terms
+        terms = list(dict.fromkeys(t for t in terms if not asks_only(t)))
         counts = frequencies(terms) if terms and documents else {}
         weights = {t: idf(counts[t], documents) for t in terms if counts.get(t, 0) > 0}
         found = {keyword_stem(a.lower()): a for a in acronyms(question)}

@@ -83,3 +83,12 @@ def test_a_name_is_rare_when_one_of_its_words_is_in_few_passages():
     assert not terms.is_rare("Open") and not terms.is_rare("weights")
     unweighed = KeyTerms.of("Did Mistral publish weights?", frequencies, 0)
     assert not unweighed.is_rare("Mistral")  # no passages counted: nothing is known to be rare
+
+
+def test_how_a_question_asks_is_no_key_term():
+    rows = [*ROWS, "Teams work together.", "Google's Gemini is closed.", "Gemini's scale."]
+    frequencies, size = frequencies_from(rows)
+    terms = KeyTerms.of("Pull together everything on Google's Gemini.", frequencies, size)
+    # "together" is rarer than "Gemini" here, and "s" is what "Google's" leaves behind
+    assert set(terms.weights) == {"googl", "gemini"}
+    assert terms.focus == "googl" and terms.unknown == ()
