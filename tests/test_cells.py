@@ -1,6 +1,6 @@
 from assistant.embeddings import HashingEmbedder
 from assistant.grounding import SupportChecker
-from assistant.grounding.cells import swaps_columns, swaps_labels
+from assistant.grounding.cells import swaps_cells, swaps_columns, swaps_items, swaps_labels
 from assistant.tables import row_cells
 
 ACCURACY = (
@@ -67,3 +67,31 @@ def test_members_of_one_bracketed_label_given_another_label_are_caught():
     assert not swaps_labels("Open-source models are rare.", SPECTRUM)  # no member named
     checker = SupportChecker(HashingEmbedder())
     assert not checker.check("GPT-4 and Claude are fully open-source.", SPECTRUM).supported
+
+
+SAFETY = [
+    "Real-World Examples",
+    "• OpenAI GPT‑4: Strong moderation policies, refusal to generate harmful content.",
+    "• Anthropic Claude: Uses a “constitution” of ethical principles to guide outputs.",
+    "• Google Gemini: Integrated safety layers across Google Workspace to prevent misuse.",
+]
+
+
+def test_a_claim_that_gives_one_named_item_another_items_words_is_caught():
+    claim = "Gemini's safety layer uses a constitution of ethical principles to guide outputs."
+    assert swaps_items(claim, SAFETY, {2})
+    assert swaps_cells(claim, SAFETY, {2})
+    assert not swaps_items("Claude uses a constitution of ethical principles.", SAFETY, {2})
+    assert not swaps_items("Google Gemini has safety layers across Workspace.", SAFETY, {3})
+    # both items named: the claim may be comparing them
+    assert not swaps_items("Claude uses a constitution, unlike Gemini.", SAFETY, {2})
+    # a lead that is no name ("Cost: ...") labels nothing
+    plain = ["• Cost: Free to download.", "• Speed: Depends on your hardware."]
+    assert not swaps_items("Speed is free to download.", plain, {0})
+    # a heading or a table row is no list item: "Comparison" labels nothing
+    table = [
+        "📊 Comparison: Open vs Closed Models",
+        "Transparency - Open Models: Public weights & code; Closed Models: Proprietary, hidden.",
+    ]
+    row_claim = "The transparency row for open models shows public weights."
+    assert not swaps_items(row_claim, table, {0, 1})

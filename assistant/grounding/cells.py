@@ -68,6 +68,49 @@ def swaps_columns(claim: str, sentence: str) -> bool:
     return False
 
 
+# "  • Anthropic Claude: Uses a “constitution” ...": a list item led by the name it is about.
+_ITEM = re.compile(r"^\s*[-*\u2022]\s*([^:]{2,40}):\s+\S")
+ITEM_LABEL_WORDS = 4
+
+
+def swaps_cells(claim: str, sentences: list[str], evidence: set[int]) -> bool:
+    """The claim swaps the columns of one of its ``evidence`` sentences (``swaps_columns``),
+    or the named items of their list (``swaps_items``)."""
+    swapped = any(swaps_columns(claim, sentences[i]) for i in evidence if i < len(sentences))
+    return swapped or swaps_items(claim, sentences, evidence)
+
+
+def swaps_items(claim: str, sentences: list[str], evidence: set[int]) -> bool:
+    """The claim gives what one named item of a list says to another item's name.
+
+    "Gemini's safety layer uses a constitution of ethical principles" is backed word for word
+    by "• Anthropic Claude: Uses a “constitution” of ethical principles to guide outputs." in a
+    list that also has "• Google Gemini: Integrated safety layers ...": the claim names the
+    other item (a name of its label) and no word of its evidence's label.
+    """
+    labels = {i: _item_label(sentence) for i, sentence in enumerate(sentences)}
+    labels = {i: label for i, label in labels.items() if label}
+    said = claim_words(claim)
+    for i in evidence & set(labels):
+        own = claim_words(labels[i])
+        if own & said:
+            continue  # the claim names its evidence's item ("Claude ..., unlike Gemini")
+        others = (label for j, label in labels.items() if j != i)
+        if any(mentions(claim, name) for label in others for name in names_in(label, codes=True)):
+            return True
+    return False
+
+
+def _item_label(sentence: str) -> str:
+    """The name that leads a bulleted list item ("• Google Gemini: ..."), or "" when the lead
+    is no name ("• Cost: ..."), is too long to be a label, or the line is no list item (a
+    heading "📊 Comparison: Open vs Closed", a table row "Cost - Open Models: ...")."""
+    match = _ITEM.match(sentence)
+    if not match or len(match.group(1).split()) > ITEM_LABEL_WORDS:
+        return ""
+    return match.group(1) if names_in(match.group(1), codes=True) else ""
+
+
 def _columns_named(clause: str, keys: list[set[str]]) -> set[int]:
     stems = {claim_stem(word.lower()) for word in _WORD.findall(clause)}
     return {column for column, key in enumerate(keys) if stems & key}

@@ -74,12 +74,12 @@ The pipeline and the evaluation's citation metrics both read answers this way.
 
 **Table cells** (``cells-v1``, ``cells.py``). A sentence backed by a table row must not say of
 one column what the row says of another ("open models are leading edge" from "Closed Models:
-Leading edge ...; Open Models: Competitive, narrowing gap"), nor (``cells-v2``) give the
-bracketed members of one label another label ("GPT-4 and Claude are fully open-source" from
-"fully proprietary (... GPT-4, Claude), ..., and open-source (...)"). Prose is read the same way
-(``sides-v2``, ``sides.py``): not "open models currently lead in performance" from "Closed AI
-models currently lead in performance, ...", nor "Open AI models are high-performing, safe, and
-commercially viable" from the same said of closed models (``-v2``: a list after the side).
+Leading edge ...; Open Models: Competitive ..."), nor (``-v2``) give the bracketed members of
+one label another label ("GPT-4 and Claude are fully open-source" from "fully proprietary (...
+GPT-4, Claude), ..."), nor (``-v3``) one named list item's words another's name ("Gemini uses a
+constitution" from "• Anthropic Claude: Uses a constitution" beside "• Google Gemini: ...").
+Prose is read the same way (``sides-v2``, ``sides.py``): not "open models currently lead" from
+"Closed AI models currently lead ...", nor the same of a list after the side (``-v2``).
 
 **Misread numbers** (``numbers-v4``, ``attribution.py``): not "191 million parameters" from "$191
 million", nor "In 2026 closed models led by 24%" from "AI Index (2024): ... a median 24.2%".
@@ -102,7 +102,7 @@ import numpy as np
 
 from assistant.embeddings import Embedder
 from assistant.grounding.attribution import misreads_number, number_in_its_sentence
-from assistant.grounding.cells import swaps_columns
+from assistant.grounding.cells import swaps_cells
 from assistant.grounding.numbers import counted_in_words, number_words, numbers_found
 from assistant.grounding.relevance import answerable_in_its_words
 from assistant.grounding.sections import names_its_section
@@ -117,7 +117,7 @@ from assistant.text import (
     split_sentences,
 )
 
-CHECKER_NAME = "overlap+embedding+question-v3+relevance-v4+cells-v2+sides-v2+numbers-v9"
+CHECKER_NAME = "overlap+embedding+question-v3+relevance-v4+cells-v3+sides-v2+numbers-v9"
 RELEVANCE_COVERAGE_WEIGHT = 0.2
 FOCUS_MISSING_SHARE = 0.5  # of the key-term credit, when the question's rarest term is missing
 CONTINUES_WITHIN = 2  # passage sentences between an answer's evidence and a continuation's
@@ -183,9 +183,9 @@ class SupportChecker:
             f"number of the sentence as money, percent or multiple alike (and, given the "
             f"question, not only in sentences about another subject), the sentence adds a word "
             f"to a question that is not yes/no or either-or, it gives no table column another's "
-            f"cell (nor a bracketed label's members another label, nor one side, open or closed, "
-            f"what the passage says of the other), and "
-            f"(content-word overlap "
+            f"cell (nor a bracketed label's members another label, nor a named list item's words "
+            f"another item's name, nor one side, open or closed, what the passage says of the "
+            f"other), and (content-word overlap "
             f">= {self.min_overlap} or similarity to its best-matching sentence >= "
             f"{self.min_similarity} or, given the question, overlap of the words not taken from "
             f"it >= {self.min_answer_overlap} or, given the question, the only new word is a "
@@ -311,7 +311,7 @@ class SupportChecker:
         numbers_ok = numbers_ok and not misreads_number(claim, passage, candidates, question)
         echoes = must_add is not None and said <= must_add  # says only what was asked
         drawn = drawn_on(said, candidates)
-        swapped = any(swaps_columns(claim, candidates[i]) for i in {best, *drawn} if candidates)
+        swapped = bool(candidates) and swaps_cells(claim, candidates, {best, *drawn})
         swapped = swapped or swaps_sides(claim, candidates)
         supported = (
             numbers_ok
