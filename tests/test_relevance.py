@@ -165,6 +165,11 @@ def test_unmentioned_identifiers_match_across_spellings():
     assert unmentioned_identifiers("What did GPT4 score on MMLU?", passages) == ["MMLU"]
     assert unmentioned_identifiers("How much did GPT4 cost?", passages) == []
     assert unmentioned_identifiers("Which API?", ["Restricted APIs, paywalls"]) == []
+    # what the asker says they are is context, not asked about
+    bias = "Our NGO must audit for bias. Why avoid a closed model, per the thesis?"
+    assert unmentioned_identifiers(bias, passages) == []
+    chief = "I'm a CTO. Who is the CEO of Hugging Face?"
+    assert unmentioned_identifiers(chief, passages) == ["CEO"]
 
 
 def test_names_are_capitalised_words_inside_a_sentence_and_with_codes_years_and_models():

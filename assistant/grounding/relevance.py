@@ -377,18 +377,24 @@ def _without_word_ends(token: str) -> str:
     return trimmed if any(ch.isdigit() for ch in trimmed) else token
 
 
+_ASKERS_OWN = re.compile(r"\b(?:our|my|(?:I'?m|I am|we'?re|we are) an?)\s+([\w-]+)", re.IGNORECASE)
+
+
 def unmentioned_identifiers(question: str, passages: list[str]) -> list[str]:
     """The question's identifiers that no passage contains ("GPT4" matches "GPT-4").
 
     An abbreviation a passage spells out ("LLMs" and "large language models") is mentioned, and
-    so is one a passage has in the plural ("APIs" for "API").
+    so is one a passage has in the plural ("APIs" for "API"). What the asker says they are ("Our
+    NGO has to ...", "I'm a CTO") is context, not something asked about.
     """
+    own = set(_ASKERS_OWN.findall(question))
     text = " ".join(passages)
     pieces = alnum_pieces(text.lower())
     pieces |= {piece[:-1] for piece in pieces if piece.endswith("s")}
     return [
         name
         for name in dict.fromkeys(identifiers(question))  # "40GB or 80GB" names GB once
-        if not alnum_pieces(name.lower()) <= pieces
+        if name not in own
+        and not alnum_pieces(name.lower()) <= pieces
         and not (name.rstrip("s").isalpha() and spelled_out(name.rstrip("s"), text))
     ]
