@@ -100,6 +100,15 @@ def test_no_line_is_left_with_only_the_quote_marks_of_sentences_taken_out():
     assert verify(text, passages, CHECKER).text == kept
 
 
+def test_a_line_of_bare_markers_cites_the_sentence_above_it():
+    passages = [
+        hit(1, "Open-weight models release their weights and code, not the training data."),
+        hit(2, "Google open-sourced TensorFlow in 2015 as its machine learning framework."),
+    ]
+    text = "Models release their weights and code.\n\n[2] [1]"
+    assert verify(text, passages, CHECKER).text == "Models release their weights and code [1]."
+
+
 def test_wrong_number_is_not_supported():
     result = verify("Google open-sourced TensorFlow in 2017 [2].", PASSAGES, CHECKER)
     assert result.unsupported and not result.supported_markers

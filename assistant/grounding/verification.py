@@ -120,6 +120,7 @@ def verify(
     """Check each claim of ``text`` against ``question`` (see ``SupportChecker.check_many``);
     with ``trim``, a claim no passage supports is first cut back to its longest leading clause
     that one does (``_backed_heads``)."""
+    text = _MARKER_LINE.sub(" ", text)  # "... undermines it.\n\n[1] [2]": they cite that sentence
     sentences = split_answer_sentences(text)
     claims = [s for s in sentences if not makes_no_claim(s) and not model_declined(s)]
     pairs = [(claim, hit.chunk.readable_text) for claim in claims for hit in passages]
@@ -213,6 +214,8 @@ _POLARITY = claim_words(
     "yes no not never doesn't didn't hasn't haven't hadn't won't wouldn't shouldn't couldn't "
     "weren't indeed true false correct right wrong"
 )
+# The line break before a line of bare markers ("[1] [2]"), which cite the sentence above them.
+_MARKER_LINE = re.compile(r"[ \t]*\n\s*(?=(?:\[\d{1,2}(?:\s*[,;]\s*\d{1,2})*\][ \t,;.]*)+(?:\n|$))")
 _WHOLE_SENTENCE_END = re.compile(r"[.!?\u0964][\"'\u201d\u2019)\]]*$")
 QUOTED_WORDS = 6  # the fewest words of a passage sentence quoted as the answer
 
