@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from assistant.text import claim_words, keyword_stem, keyword_terms
+from assistant.text import claim_words, keyword_stem, keyword_terms, word_set
 
 _ACRONYM = re.compile(r"\b([A-Z][A-Z0-9]{1,5})(s?)\b")
 _WORD = re.compile(r"[^\W\d_]+")
@@ -30,8 +30,8 @@ _SKIPPED_IN_INITIALS = frozenset(["of", "and", "the", "for", "in", "on", "to", "
 
 Frequencies = Callable[[list[str]], dict[str, int]]
 # How a question asks, not what about: "pull together everything", "give an overview".
-REQUEST_WORDS = ("together", "everything", "anything", "pull", "gather", "summarise", "overview")
-REQUEST_TERMS = frozenset(keyword_stem(word) for word in (*REQUEST_WORDS, "summarize"))
+REQUEST_WORDS = word_set("together everything anything pull gather summarise summarize overview")
+REQUEST_TERMS = frozenset(map(keyword_stem, REQUEST_WORDS))
 RARE_NAME = 0.7  # share of a one-passage word's weight that makes a name rare (``is_rare``)
 
 
