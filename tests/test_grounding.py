@@ -539,15 +539,9 @@ def test_a_reply_with_a_claim_or_no_marker_is_not_replaced():
 def key_terms_over(rows: list[str]):
     """The pipeline's ``key_terms``, with the rows as the indexed passages."""
     from assistant.keyterms import KeyTerms
-    from assistant.text import keyword_terms
+    from tests.test_keyterms import frequencies_from
 
-    sets = [set(keyword_terms(row)) for row in rows]
-
-    def key_terms(question):
-        counts = lambda ts: {t: sum(t in s for s in sets) for t in ts}  # noqa: E731
-        return KeyTerms.of(question, counts, len(rows))
-
-    return key_terms
+    return lambda question: KeyTerms.of(question, *frequencies_from(rows))
 
 
 def test_a_supported_sentence_about_something_else_is_not_verified():

@@ -76,7 +76,7 @@ ITEM_LABEL_WORDS = 4
 def swaps_cells(claim: str, sentences: list[str], evidence: set[int]) -> bool:
     """The claim swaps the columns of one of its ``evidence`` sentences (``swaps_columns``),
     or the named items of their list (``swaps_items``)."""
-    swapped = any(swaps_columns(claim, sentences[i]) for i in evidence if i < len(sentences))
+    swapped = any(swaps_columns(claim, sentences[i]) for i in evidence)
     return swapped or swaps_items(claim, sentences, evidence)
 
 
@@ -88,6 +88,8 @@ def swaps_items(claim: str, sentences: list[str], evidence: set[int]) -> bool:
     list that also has "• Google Gemini: Integrated safety layers ...": the claim names the
     other item (a name of its label) and no word of its evidence's label.
     """
+    if not any(_item_label(sentences[i]) for i in evidence):
+        return False  # the usual case: the evidence is no named list item
     labels = {i: _item_label(sentence) for i, sentence in enumerate(sentences)}
     labels = {i: label for i, label in labels.items() if label}
     said = claim_words(claim)

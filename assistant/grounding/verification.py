@@ -39,6 +39,7 @@ from assistant.grounding.subjects import naming_passages, rare_subjects
 from assistant.grounding.support import SupportChecker, in_answer
 from assistant.retrieval import Hit
 from assistant.text import (
+    MARKER,
     SPACED_MARKER,
     claim_words,
     markers_in,
@@ -215,7 +216,7 @@ _POLARITY = claim_words(
     "weren't indeed true false correct right wrong"
 )
 # The line break before a line of bare markers ("[1] [2]"), which cite the sentence above them.
-_MARKER_LINE = re.compile(r"[ \t]*\n\s*(?=(?:\[\d{1,2}(?:\s*[,;]\s*\d{1,2})*\][ \t,;.]*)+(?:\n|$))")
+_MARKER_LINE = re.compile(rf"[ \t]*\n\s*(?=(?:{MARKER.pattern}[ \t,;.]*)+(?:\n|$))")
 _WHOLE_SENTENCE_END = re.compile(r"[.!?\u0964][\"'\u201d\u2019)\]]*$")
 QUOTED_WORDS = 6  # the fewest words of a passage sentence quoted as the answer
 
