@@ -185,6 +185,10 @@ def test_a_question_naming_its_source_document_does_not_ask_about_it():
     question = "What does the Zubnet wiki say Llama 3 withholds?"
     assert asked_names(question) == ["Zubnet", "Llama"]
     assert asked_names(question, ["open-vs-closed-zubnet-wiki.txt"]) == ["Llama"]
+    # Each name is checked against every document, even when they come one at a time.
+    question = "Why does the thesis treat DeepSeek R1 as a big deal in the history of AI?"
+    documents = (name for name in ["open-vs-closed-ai-thesis.txt"])
+    assert asked_names(question, documents) == ["DeepSeek", "R1"]
 
 
 def test_a_name_is_mentioned_in_the_plural_too():

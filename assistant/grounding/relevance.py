@@ -330,8 +330,8 @@ def asked_names(question: str, documents: Iterable[str] = ()) -> list[str]:
     """What the question names (``names_in``, codes and years too), less the names of its
     sources: "the Zubnet wiki" names the document open-vs-closed-zubnet-wiki.txt, not a subject
     its passages must mention."""
-    names = names_in(question, codes=True)
-    return [name for name in names if not any(mentions(doc, name) for doc in documents)]
+    documents = list(documents)  # read for each name, so not a generator
+    return [n for n in names_in(question, codes=True) if not any(mentions(d, n) for d in documents)]
 
 
 def mentions(text: str, name: str) -> bool:
