@@ -4,7 +4,9 @@ The splitter never cuts at a fixed character count. It reads a page as blocks (s
 blank lines), lines inside a block as headings, list items or wrapped prose, and prose as
 sentences. Those pieces are packed greedily into chunks of at most ``max_tokens`` word pieces,
 measured with the embedder's own tokenizer, because text past the embedder's limit is silently
-dropped. A heading always starts a new chunk and is remembered as the chunk's ``heading``.
+dropped. A heading always starts a new chunk and is remembered as the chunk's ``heading``, and
+the headings it sits under as its ``section`` (``_Outline``): "History of open source AI" for a
+"Risks & Challenges" list that several parts of a document each have.
 Consecutive chunks share whole trailing sentences up to ``overlap_tokens``; a partial sentence
 is never repeated, so an overlap can be empty when the last sentence is long.
 
@@ -29,6 +31,7 @@ TokenCounter = Callable[[str], int]
 _BLOCK_BREAK = re.compile(r"\n[ \t\u00a0]*\n")
 _MD_HEADING = re.compile(r"^\s*#{1,6}\s+\S")
 _NUMBERED_HEADING = re.compile(r"^\s*\d{1,2}(?:\.\d{1,2})*\.?\s+\S")
+_SUBSECTION_NUMBER = re.compile(r"\d+(?:\.\d+)*")  # "2.1" of "2.1. Scope"
 _SPECIAL_TOKENS = 2  # [CLS] and [SEP] count against the embedder's limit
 
 
@@ -41,6 +44,7 @@ class Chunk:
     end: int
     heading: str | None
     text: str
+    section: str | None = None  # the headings above ``heading``, outermost first ("A › B")
 
     @functools.cached_property
     def readable_text(self) -> str:
@@ -50,18 +54,20 @@ class Chunk:
 
     @property
     def search_text(self) -> str:
-        """What is embedded and keyword-indexed: the heading gives a passage its topic."""
+        """What is embedded and keyword-indexed: the section and heading give a passage its
+        topic."""
+        titles = [self.section] if self.section else []
         if self.heading and self.heading not in self.text:
-            return normalize(f"{self.heading}. {self.readable_text}")
-        return normalize(self.readable_text)
+            titles.append(self.heading)
+        return normalize(". ".join([*titles, self.readable_text]))
 
     def label(self, separator: str = ", ") -> str:
-        """Where the passage comes from: "report.pdf, page 3, Costs"."""
+        """Where the passage comes from: "report.pdf, page 3, Costs › Hardware"."""
         parts = [self.document]
         if self.page is not None:
             parts.append(f"page {self.page}")
         if self.heading:
-            parts.append(self.heading)
+            parts.append(SECTION_SEPARATOR.join(filter(None, [self.section, self.heading])))
         return separator.join(parts)
 
 
@@ -83,14 +89,58 @@ def chunk_document(
 ) -> list[Chunk]:
     budget = max_tokens - _SPECIAL_TOKENS
     chunks: list[Chunk] = []
+    outline = _Outline()  # a section goes on over page breaks
     for page in document.pages:
         pieces = list(_pieces(document.text, page.start, page.end, count_tokens, budget))
-        for start, end, heading in _pack(pieces, document.text, budget, overlap_tokens):
-            chunks.append(_make_chunk(document, page.number, start, end, heading))
+        for start, end, titles in _pack(pieces, document.text, budget, overlap_tokens, outline):
+            chunks.append(_make_chunk(document, page.number, start, end, *titles))
     return chunks
 
 
-def _make_chunk(document: Document, page: int | None, start: int, end: int, heading) -> Chunk:
+class _Outline:
+    """The headings open at a point of a document, outermost first.
+
+    A heading's level comes from its style, as in reStructuredText: each style ("#", "##", "1.",
+    "1.1", a leading symbol such as an emoji, capitals, plain words) is one level below the
+    styles the document used before it. A heading closes those at its level or below it.
+    """
+
+    def __init__(self) -> None:
+        self.levels: dict[str, int] = {}
+        self.open: list[tuple[int, str]] = []
+
+    def enter(self, line: str) -> str:
+        """Open the heading ``line`` (its raw text); return it as a chunk's heading."""
+        level = self.levels.setdefault(_heading_style(line), len(self.levels) + 1)
+        while self.open and self.open[-1][0] >= level:
+            self.open.pop()
+        heading = normalize(line).lstrip("#").strip()
+        self.open.append((level, heading))
+        return heading
+
+    @property
+    def section(self) -> str | None:
+        """The headings above the innermost one."""
+        return SECTION_SEPARATOR.join(heading for _, heading in self.open[:-1]) or None
+
+
+SECTION_SEPARATOR = " › "  # "History of open source AI › Risks & Challenges"
+
+
+def _heading_style(line: str) -> str:
+    line = line.strip()
+    if marks := re.match(r"#+", line):
+        return marks.group()
+    if _NUMBERED_HEADING.match(line):
+        return "1" + ".1" * _SUBSECTION_NUMBER.match(line).group().count(".")  # "2.1 Scope": "1.1"
+    if not line[:1].isalnum():
+        return "symbol"
+    return "capitals" if line.isupper() else "plain"
+
+
+def _make_chunk(
+    document: Document, page: int | None, start: int, end: int, heading, section
+) -> Chunk:
     text = document.text[start:end]
     digest = hashlib.sha1(f"{document.path}:{start}:{end}:{text}".encode()).hexdigest()[:12]
     return Chunk(
@@ -101,14 +151,15 @@ def _make_chunk(document: Document, page: int | None, start: int, end: int, head
         end=end,
         heading=heading,
         text=text,
+        section=section,
     )
 
 
-def _pack(pieces: list[_Piece], text: str, budget: int, overlap_tokens: int):
-    """Yield (start, end, heading) for chunks built from consecutive pieces."""
+def _pack(pieces: list[_Piece], text: str, budget: int, overlap_tokens: int, outline: _Outline):
+    """Yield (start, end, (heading, section)) for chunks built from consecutive pieces."""
     current: list[_Piece] = []
-    heading: str | None = None
-    chunk_heading: str | None = None
+    heading: tuple[str | None, str | None] = (None, None)
+    chunk_heading = heading
 
     def used() -> int:
         return sum(piece.tokens for piece in current)
@@ -118,7 +169,7 @@ def _pack(pieces: list[_Piece], text: str, budget: int, overlap_tokens: int):
             if current and not all(p.heading for p in current):
                 yield current[0].start, current[-1].end, chunk_heading
                 current = []
-            heading = normalize(text[piece.start : piece.end]).lstrip("#").strip()
+            heading = (outline.enter(text[piece.start : piece.end]), outline.section)
             chunk_heading = heading  # the nearest heading of a run of headings wins
             current.append(piece)
             continue

@@ -33,12 +33,13 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE TABLE IF NOT EXISTS skipped (name TEXT PRIMARY KEY, sha256 TEXT NOT NULL, reason TEXT);
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL, document TEXT NOT NULL, page INTEGER,
-    start_char INTEGER NOT NULL, end_char INTEGER NOT NULL, heading TEXT, text TEXT NOT NULL);
+    start_char INTEGER NOT NULL, end_char INTEGER NOT NULL, heading TEXT, text TEXT NOT NULL,
+    section TEXT);
 CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks (document);
 CREATE TABLE IF NOT EXISTS vectors (id INTEGER PRIMARY KEY, vector BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS removed (id INTEGER PRIMARY KEY);
 """
-_CHUNK_COLUMNS = "id, chunk_id, document, page, start_char, end_char, heading, text"
+_CHUNK_COLUMNS = "id, chunk_id, document, page, start_char, end_char, heading, text, section"
 _MANIFEST_KEYS = ("format_version", "embedder", "dimension", "chunking", "generation")
 _MANIFEST_KEYS += ("updated_at", "keyword_tokenizer")
 BATCH = 10_000  # rows per statement, under SQLite's limit on bound parameters
@@ -177,8 +178,11 @@ def add_chunks(db: sqlite3.Connection, first_id: int, chunks: list[Chunk], vecto
     """Insert chunks with ids from ``first_id`` on, with their vectors and keyword terms."""
     rows = list(enumerate(chunks, start=first_id))
     db.executemany(
-        f"INSERT INTO chunks ({_CHUNK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(i, c.id, c.document, c.page, c.start, c.end, c.heading, c.text) for i, c in rows],
+        f"INSERT INTO chunks ({_CHUNK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (i, c.id, c.document, c.page, c.start, c.end, c.heading, c.text, c.section)
+            for i, c in rows
+        ],
     )
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     db.executemany(
@@ -204,9 +208,13 @@ def remove_documents(db: sqlite3.Connection, documents: list[str]) -> list[int]:
 
 
 def clear(db: sqlite3.Connection) -> None:
-    """Empty every table (a rebuild), in the caller's transaction."""
-    for table in ("meta", "files", "skipped", "chunks", "vectors", "removed"):
+    """Empty every table (a rebuild), in the caller's transaction. The passages' table is made
+    anew, as an index of an older format may lack a column."""
+    for table in ("meta", "files", "skipped", "vectors", "removed"):
         db.execute(f"DELETE FROM {table}")
+    db.execute("DROP TABLE chunks")
+    for statement in _SCHEMA.split(";"):
+        db.execute(statement)
     keywords.delete_all(db)
 
 
@@ -260,5 +268,5 @@ def batched(ids: list[int]) -> Iterator[list[int]]:
 
 
 def _chunk(row: tuple) -> Chunk:
-    _, chunk_id, document, page, start, end, heading, text = row
-    return Chunk(chunk_id, document, page, start, end, heading, text)
+    _, chunk_id, document, page, start, end, heading, text, section = row
+    return Chunk(chunk_id, document, page, start, end, heading, text, section)

@@ -43,7 +43,7 @@ from assistant.keywords import TOKENIZER
 
 __all__ = ["FileEntry", "Manifest", "TOKENIZER"]
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 REBUILD_HINT = "Rebuild it with `assistant index --rebuild` (or the Rebuild button in the app)."
 LEGACY_FILES = ("manifest.json", "chunks-", "vectors-", "keywords-")  # format 2 and earlier
 SNAPSHOT_BACKLOG = 20_000
@@ -140,7 +140,7 @@ def chunking_params(max_tokens: int, overlap_tokens: int) -> dict:
         "max_tokens": max_tokens,
         "overlap_tokens": overlap_tokens,
         "splitter": "structure-v1",
-        "search_text": "tables-v2",
+        "search_text": "sections-v1",
     }
 
 

@@ -43,7 +43,6 @@ from assistant.store import (
     Changes,
     FileEntry,
     Manifest,
-    check_compatible,
     chunking_params,
     commit,
     commit_manifest,
@@ -144,7 +143,7 @@ def sync_index(
     started = time.perf_counter()
     chunking = chunking_params(max_tokens, overlap_tokens)
     with locked(index_dir):
-        previous = None if rebuild else _previous_manifest(index_dir, embedder, chunking)
+        previous, outdated = (None, False) if rebuild else _reusable(index_dir, chunking)
         # Vectors of another embedder (model or backend) cannot be searched with this one's:
         # every passage is embedded again.
         reembed = previous is not None and not same_embedder(previous, embedder)
@@ -154,7 +153,7 @@ def sync_index(
             embedder=embedder,
             chunking=chunking,
             max_file_mb=max_file_mb,
-            report=SyncReport(rebuilt=rebuild or reembed),
+            report=SyncReport(rebuilt=rebuild or reembed or outdated),
             progress=progress or (lambda *args: None),
         )
         sync.plan()
@@ -360,10 +359,12 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _previous_manifest(folder: Path, embedder: Embedder, chunking: dict) -> Manifest | None:
+def _reusable(folder: Path, chunking: dict) -> tuple[Manifest | None, bool]:
+    """The index's manifest, when its passages can be kept, and whether they cannot: an index
+    of another format, or cut into passages another way, is built again from the corpus."""
     manifest = read_manifest(folder)
-    if manifest is not None:
-        check_compatible(
-            manifest, embedder=embedder, chunking=chunking, keyword_terms=False, vectors=False
-        )
-    return manifest
+    if manifest is None:
+        return None, False
+    if manifest.format_version != FORMAT_VERSION or manifest.chunking != chunking:
+        return None, True
+    return manifest, False

@@ -40,6 +40,39 @@ def test_headings_start_chunks_and_are_remembered():
     assert "monitor misuse" not in by_heading["1. Costs"]
 
 
+def test_a_chunk_knows_the_headings_it_sits_under():
+    # Heading levels come from their style, in the order the document first uses each one.
+    text = (
+        "Transparency in AI\n\nWhat transparency means.\n\n"
+        "\u26a0\ufe0f Challenges\n\n  \u2022 Complexity: models are hard to read.\n\n"
+        "1. Secrecy\n\nCompanies keep secrets.\n\n"
+        "History of open source AI\n\nIt began in the 1970s.\n\n"
+        "\u26a0\ufe0f Challenges\n\n  \u2022 Openwashing: partial weight releases.\n"
+    )
+    chunks = chunk_document(doc(text), count_tokens=count, max_tokens=64, overlap_tokens=0)
+    sections = [(chunk.section, chunk.heading) for chunk in chunks]
+    assert sections == [
+        (None, "Transparency in AI"),
+        ("Transparency in AI", "\u26a0\ufe0f Challenges"),
+        ("Transparency in AI \u203a \u26a0\ufe0f Challenges", "1. Secrecy"),
+        (None, "History of open source AI"),
+        ("History of open source AI", "\u26a0\ufe0f Challenges"),
+    ]
+    last = chunks[-1]
+    assert last.search_text.startswith("History of open source AI. \u26a0\ufe0f Challenges")
+    assert last.label() == "d.txt, History of open source AI \u203a \u26a0\ufe0f Challenges"
+
+
+def test_markdown_heading_levels_nest_by_their_marks():
+    text = "# Guide\n\nIntro text.\n\n## Setup\n\nInstall it.\n\n## Usage\n\nRun it.\n"
+    chunks = chunk_document(doc(text), count_tokens=count, max_tokens=64, overlap_tokens=0)
+    assert [(c.section, c.heading) for c in chunks] == [
+        (None, "Guide"),
+        ("Guide", "Setup"),
+        ("Guide", "Usage"),
+    ]
+
+
 def test_chunks_respect_the_token_budget_and_overlap_whole_sentences():
     sentences = [f"Sentence number {i} talks about topic {i}." for i in range(40)]
     document = doc(" ".join(sentences))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -47,6 +48,34 @@ def two_files(corpus):
     (corpus / "alpacas.txt").write_text("Alpacas live in the Andes.\n", encoding="utf-8")
     (corpus / "bees.md").write_text("# Bees\n\nBees make honey.\n", encoding="utf-8")
     return corpus
+
+
+def test_a_passage_keeps_its_section_in_the_index(two_files, tmp_path):
+    (two_files / "bees.md").write_text("# Bees\n\n## Honey\n\nBees make honey.\n")
+    sync(two_files, tmp_path / "index")
+    index = load_index(tmp_path / "index", embedder=HashingEmbedder(), chunking=CHUNKING)
+    honey = next(chunk for chunk in index.chunks if "honey." in chunk.text)
+    assert (honey.section, honey.heading) == ("Bees", "Honey")
+
+
+def test_an_index_cut_into_passages_another_way_is_built_again(two_files, tmp_path):
+    sync(two_files, tmp_path / "index")
+    report = sync_index(
+        two_files, tmp_path / "index", embedder=HashingEmbedder(), max_tokens=32, overlap_tokens=4
+    )
+    assert report.rebuilt and report.embedded == report.chunks > 0
+    chunking = chunking_params(32, 4)
+    assert load_index(tmp_path / "index", embedder=HashingEmbedder(), chunking=chunking).size
+
+
+def test_an_index_of_the_format_before_is_built_again(two_files, tmp_path):
+    sync(two_files, tmp_path / "index")
+    with sqlite3.connect(tmp_path / "index" / "index.sqlite") as db:  # as format 3 wrote it
+        db.execute("ALTER TABLE chunks DROP COLUMN section")
+        db.execute("UPDATE meta SET value = '3' WHERE key = 'format_version'")
+    db.close()
+    assert sync(two_files, tmp_path / "index").rebuilt
+    assert indexed_documents(tmp_path / "index") == {"alpacas.txt", "bees.md"}
 
 
 def test_an_unreadable_file_is_skipped_and_the_rest_indexed(two_files, tmp_path, monkeypatch):
