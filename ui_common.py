@@ -164,6 +164,8 @@ def status_text(status: CorpusStatus) -> str:
         changes.append("the keyword index is from another version")
     if status.vectors_stale:
         changes.append("the passages were embedded by another embedder")
+    if status.passages_stale:
+        changes.append("the index is from another version or passage size")
     return f"Index out of date: {', '.join(changes)} since the last sync."
 
 

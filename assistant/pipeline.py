@@ -76,7 +76,9 @@ class Assistant:
             if self._embedder is not None
             else embedder_name(index.embedder, backend=index.embedder_backend)
         )
-        return corpus_status(index.corpus_dir, index.index_dir, embedder=embedder)
+        return corpus_status(
+            index.corpus_dir, index.index_dir, embedder=embedder, chunking=self.chunking
+        )
 
     def sync(self, *, rebuild: bool = False, progress: Progress | None = None) -> SyncReport:
         index = self.settings.index

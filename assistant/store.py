@@ -45,6 +45,7 @@ __all__ = ["FileEntry", "Manifest", "TOKENIZER"]
 
 FORMAT_VERSION = 4
 REBUILD_HINT = "Rebuild it with `assistant index --rebuild` (or the Rebuild button in the app)."
+SYNC_HINT = "Run `assistant index` (or Sync in the app) to build it again from the documents."
 LEGACY_FILES = ("manifest.json", "chunks-", "vectors-", "keywords-")  # format 2 and earlier
 SNAPSHOT_BACKLOG = 20_000
 APPROXIMATE_FROM = 200_000
@@ -221,7 +222,7 @@ def check_compatible(
     if manifest.format_version != FORMAT_VERSION:
         raise AssistantError(
             f"{folder_hint} with index format {manifest.format_version}; this version reads "
-            f"format {FORMAT_VERSION}. {REBUILD_HINT}"
+            f"format {FORMAT_VERSION}. {SYNC_HINT}"
         )
     if vectors and not same_embedder(manifest, embedder):
         raise AssistantError(
@@ -233,7 +234,7 @@ def check_compatible(
     if manifest.chunking != chunking:
         raise AssistantError(
             f"{folder_hint} with chunking {manifest.chunking}, the settings now ask for "
-            f"{chunking}. {REBUILD_HINT}"
+            f"{chunking}. {SYNC_HINT}"
         )
     if keyword_terms and manifest.keyword_tokenizer != TOKENIZER:
         raise AssistantError(

@@ -84,19 +84,21 @@ class CorpusStatus:
     index_exists: bool
     keywords_stale: bool = False  # the keyword side was built with another tokenizer
     vectors_stale: bool = False  # the vectors were made by another embedder (model or backend)
+    passages_stale: bool = False  # another index format, or passages cut with other settings
     skipped: list[str] = field(default_factory=list)  # tried before, unchanged since
 
     @property
     def up_to_date(self) -> bool:
         changes = self.new or self.changed or self.removed
-        changes = changes or self.keywords_stale or self.vectors_stale
+        changes = changes or self.keywords_stale or self.vectors_stale or self.passages_stale
         return self.index_exists and not changes
 
 
 def corpus_status(
-    corpus_dir: Path, index_dir: Path, *, embedder: str | None = None
+    corpus_dir: Path, index_dir: Path, *, embedder: str | None = None, chunking: dict | None = None
 ) -> CorpusStatus:
-    """``embedder``: the name of the embedder in use; an index of another's vectors is stale."""
+    """``embedder``: the name of the embedder in use; an index of another's vectors is stale.
+    ``chunking``: the passage settings in use; an index cut with others is stale."""
     scan = scan_corpus(corpus_dir)
     manifest = read_manifest(index_dir)
     known = manifest.files if manifest else {}
@@ -112,6 +114,7 @@ def corpus_status(
         index_exists=manifest is not None,
         keywords_stale=manifest is not None and manifest.keyword_tokenizer != TOKENIZER,
         vectors_stale=manifest is not None and embedder not in (None, manifest.embedder),
+        passages_stale=manifest is not None and _outdated(manifest, chunking or manifest.chunking),
         skipped=sorted(skipped),
     )
 
@@ -363,8 +366,10 @@ def _reusable(folder: Path, chunking: dict) -> tuple[Manifest | None, bool]:
     """The index's manifest, when its passages can be kept, and whether they cannot: an index
     of another format, or cut into passages another way, is built again from the corpus."""
     manifest = read_manifest(folder)
-    if manifest is None:
-        return None, False
-    if manifest.format_version != FORMAT_VERSION or manifest.chunking != chunking:
+    if manifest is not None and _outdated(manifest, chunking):
         return None, True
     return manifest, False
+
+
+def _outdated(manifest: Manifest, chunking: dict) -> bool:
+    return manifest.format_version != FORMAT_VERSION or manifest.chunking != chunking

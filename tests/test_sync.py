@@ -74,7 +74,9 @@ def test_an_index_of_the_format_before_is_built_again(two_files, tmp_path):
         db.execute("ALTER TABLE chunks DROP COLUMN section")
         db.execute("UPDATE meta SET value = '3' WHERE key = 'format_version'")
     db.close()
+    assert corpus_status(two_files, tmp_path / "index").passages_stale
     assert sync(two_files, tmp_path / "index").rebuilt
+    assert corpus_status(two_files, tmp_path / "index").up_to_date
     assert indexed_documents(tmp_path / "index") == {"alpacas.txt", "bees.md"}
 
 
