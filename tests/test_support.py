@@ -256,6 +256,14 @@ def test_a_claim_must_not_give_one_side_what_the_passage_says_of_the_other(check
     listed = "Open AI models are high-performing, safe, and commercially viable."
     assert not checker.check(listed, takeaway).supported
     assert checker.check(listed.replace("Open", "Closed"), takeaway).supported
+    # the other side's whole clause, joined to this side's own
+    both = (
+        "Open models reduce licensing fees, while closed models monetize via subscription or "
+        "API usage."
+    )
+    joined = "Open models reduce licensing fees and monetize via subscription or API usage."
+    assert not checker.check(joined, both).supported
+    assert checker.check("Open models reduce licensing fees.", both).supported
 
 
 def test_an_abbreviation_the_passage_spells_out_is_found_in_it(checker):

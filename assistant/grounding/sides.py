@@ -14,14 +14,18 @@ side. Read a second time, so do the clauses after it that name no side ("Closed 
 high-performing, safe, and commercially viable, but they trade off transparency"); either
 reading can find a swap. When a passage clause that names the other side only holds at least
 ``MIN_SHARED_WORDS`` of its other words, and most of them, and no clause naming its own side
-holds as many, the claim has swapped the sides. Names and numbers ("GPT-4", "Claude") are left
-out of the count: a clause may name the other side's members ("open models set against GPT-4")
-without saying anything of them.
+holds as many, the claim has swapped the sides; so has one that holds every word (at least
+``MIN_SHARED_WORDS``) of a passage clause about the other side that no clause about its own side
+has ("Open models reduce licensing fees and monetize via subscription or API usage" from "Open
+models reduce licensing fees, while closed models monetize via subscription or API usage").
+Names and numbers ("GPT-4", "Claude") are left out of the count: a clause may name the other
+side's members ("open models set against GPT-4") without saying anything of them.
 
 Measured (``evaluation/README.md``): regrading the nineteen tuning runs, the clause reading
 (fourteenth pass) refuses one answer, a swapped sentence (fresh 30j q451), and ClapNQ does not
 change; the joined reading (fifteenth pass, found on fresh 30r) changes no answer of the twenty
-tuning runs and drops four swapped sentences of fresh 30r.
+tuning runs and drops four swapped sentences of fresh 30r; the whole-clause reading (eighteenth
+pass, found on fresh 30v q803) changes only that answer on the twenty-four runs and ClapNQ.
 """
 
 from __future__ import annotations
@@ -69,7 +73,15 @@ def _swaps(claim: Sequence[tuple], sentences: Sequence[Sequence[tuple]]) -> bool
         other = max((len(said & words) for s, words in passage if s != side), default=0)
         if other >= MIN_SHARED_WORDS and other >= MIN_SHARED_SHARE * len(said) and other > own:
             return True
+        owns = set().union(*(words for s, words in passage if s == side))
+        if any(_holds_all(said, words - owns) for s, words in passage if s != side):
+            return True  # "Open models cut fees and monetize via subscriptions"
     return False
+
+
+def _holds_all(said: frozenset[str], theirs: frozenset[str]) -> bool:
+    """The claim clause holds everything a clause says of the other side alone."""
+    return len(theirs) >= MIN_SHARED_WORDS and theirs <= said
 
 
 @functools.lru_cache(maxsize=4096)  # a passage's sentences are read again for each claim

@@ -78,8 +78,8 @@ Leading edge ...; Open Models: Competitive ..."), nor (``-v2``) give the bracket
 one label another label ("GPT-4 and Claude are fully open-source" from "fully proprietary (...
 GPT-4, Claude), ..."), nor (``-v3``) one named list item's words another's name ("Gemini uses a
 constitution" from "• Anthropic Claude: Uses a constitution" beside "• Google Gemini: ...").
-Prose is read the same way (``sides-v2``, ``sides.py``): not "open models currently lead" from
-"Closed AI models currently lead ...", nor the same of a list after the side (``-v2``).
+Prose alike (``sides-v3``, ``sides.py``): not "open models currently lead" from "Closed AI models
+currently lead ...", nor of a list after it (``-v2``), nor its clause and the other's (``-v3``).
 
 **Misread numbers** (``numbers-v4``, ``attribution.py``): not "191 million parameters" from "$191
 million", nor "In 2026 closed models led by 24%" from "AI Index (2024): ... a median 24.2%".
@@ -117,7 +117,7 @@ from assistant.text import (
     split_sentences,
 )
 
-CHECKER_NAME = "overlap+embedding+question-v3+relevance-v4+cells-v3+sides-v2+numbers-v9"
+CHECKER_NAME = "overlap+embedding+question-v3+relevance-v4+cells-v3+sides-v3+numbers-v9"
 RELEVANCE_COVERAGE_WEIGHT = 0.2
 FOCUS_MISSING_SHARE = 0.5  # of the key-term credit, when the question's rarest term is missing
 CONTINUES_WITHIN = 2  # passage sentences between an answer's evidence and a continuation's
