@@ -77,6 +77,23 @@ def test_unsupported_sentence_is_flagged_and_taken_out_of_the_answer():
     assert "Mistral AI was founded in Paris in 2023 [1]." in kept.text
 
 
+def test_a_lead_in_whose_items_were_all_taken_out_goes_too():
+    text = (
+        "Google open-sourced TensorFlow in 2015 [2]. Its tools include:\n"
+        "- Mistral AI was founded in Paris in 2023.\n- Paris hosts many AI startups.\n"
+        "Meta released LLaMA 2 in sizes from 7 billion to 70 billion parameters [1]."
+    )
+    result = verify(text, PASSAGES, CHECKER)
+    assert result.text == (
+        "Google open-sourced TensorFlow in 2015 [2].\n"
+        "Meta released LLaMA 2 in sizes from 7 billion to 70 billion parameters [1]."
+    )
+    kept = verify(
+        text.replace("Paris hosts many AI startups", "Meta released LLaMA 2"), PASSAGES, CHECKER
+    )
+    assert "Its tools include:\n- Meta released LLaMA 2 [1]." in kept.text
+
+
 def test_a_sentence_that_says_no_more_than_one_kept_before_it_is_dropped():
     text = (
         "Google open-sourced TensorFlow in 2015 as its framework [2]. "

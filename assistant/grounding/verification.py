@@ -38,6 +38,7 @@ from assistant.grounding.relevance import asked_names, asks_yes_or_no, mentions,
 from assistant.grounding.subjects import naming_passages, rare_subjects
 from assistant.grounding.support import SupportChecker, in_answer
 from assistant.retrieval import Hit
+from assistant.tables import LIST_ITEM
 from assistant.text import (
     MARKER,
     SPACED_MARKER,
@@ -217,6 +218,7 @@ _POLARITY = claim_words(
 )
 # The line break before a line of bare markers ("[1] [2]"), which cite the sentence above them.
 _MARKER_LINE = re.compile(rf"[ \t]*\n\s*(?=(?:{MARKER.pattern}[ \t,;.]*)+(?:\n|$))")
+_LEAD_IN = re.compile(r"(?:^|(?<=[.!?\]]) )[^.!?]*:$")  # a line's last sentence, a lead-in
 _WHOLE_SENTENCE_END = re.compile(r"[.!?\u0964][\"'\u201d\u2019)\]]*$")
 QUOTED_WORDS = 6  # the fewest words of a passage sentence quoted as the answer
 
@@ -383,7 +385,9 @@ def _tidy_gaps(text: str) -> str:
     and no line left with only the quote marks or stops of what was taken out."""
     lines = [" ".join(line.split()) for line in text.splitlines()]
     kept = [line for line in lines if any(ch.isalnum() for ch in line)]  # markers cite
-    return "\n".join(kept).strip()
+    pairs = zip(kept, [*kept[1:], ""], strict=True)  # "These include:" without its items goes
+    kept = [line if LIST_ITEM.match(after) else _LEAD_IN.sub("", line) for line, after in pairs]
+    return "\n".join(line for line in kept if line).strip()
 
 
 def _with_markers(sentence: str, markers: list[int]) -> str:
