@@ -344,6 +344,15 @@ def test_a_question_naming_what_no_passage_mentions_is_refused_before_the_model(
     assert answer.refusal_reason != "unmentioned"  # evaluation runs still record the draft
 
 
+def test_a_name_in_a_passage_s_section_is_mentioned_by_it():
+    settings = GroundingSettings(min_score=0.2, check_relevance=True, refusal="rules")
+    limits = "\u2022 Limited transparency: users cannot audit biases."
+    chunk = Chunk("id9", "d.txt", None, 0, len(limits), "Limitations", limits, "Closed AI models")
+    grounding = Grounding(settings, CHECKER)
+    assert grounding.unmentioned("What limits closed AI models?", [Hit(chunk, 0.8, 1)]) == []
+    assert grounding.unmentioned("What limits GPT-4?", [Hit(chunk, 0.8, 1)]) == ["GPT-4"]
+
+
 def test_a_name_other_passages_hold_is_not_called_unmentioned_by_the_documents():
     settings = GroundingSettings(min_score=0.2, check_relevance=True, refusal="fitted")
     indexed = {"mmlu": 3}  # the index holds MMLU in passages the search did not show

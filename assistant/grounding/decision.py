@@ -115,10 +115,11 @@ class Grounding:
         return self.mode == "rules" and max(hit.score for hit in hits) < self.settings.min_score
 
     def unmentioned(self, question: str, shown: list[Hit]) -> list[str]:
-        """Identifiers the question names that no shown passage contains ("MMLU")."""
+        """Identifiers the question names that no shown passage contains ("MMLU"), its section
+        and heading included ("AI" of "Definition of closed AI models › Limitations")."""
         if not self.settings.check_relevance or self.mode == "off":
             return []
-        return unmentioned_identifiers(question, [hit.chunk.readable_text for hit in shown])
+        return unmentioned_identifiers(question, [hit.chunk.search_text for hit in shown])
 
     def indexed_elsewhere(self, names: list[str]) -> bool:
         """Some name the shown passages lack is in other indexed passages ("LLMs" in a case
@@ -212,7 +213,7 @@ class Grounding:
     def evidence(self, question, hits, shown, declined, verification, supported) -> dict:
         """Every signal the refusal model reads, for this answer (see ``evidence.py``)."""
         terms = self.key_terms(question) if self.key_terms else None
-        texts = [f"{hit.chunk.heading or ''} {hit.chunk.readable_text}" for hit in shown]
+        texts = [hit.chunk.search_text for hit in shown]  # with its section and heading
         counted = len(terms.weights) + len(terms.unknown) if terms else 0
         claims = verification.claims
         return Evidence(
