@@ -270,6 +270,9 @@ def test_refusal_points_at_the_closest_passages():
     assert text.startswith(" The closest they come: LLaMA (doc1.txt) [1]; ")
     assert text.endswith("(doc2.txt) [2].")
     assert closest_coverage([]) == ""
+    limits = "Closed models cost more to run."
+    nested = Hit(Chunk("id9", "d.txt", None, 0, 30, "Limitations", limits, "Closed AI"), 0.5, 1)
+    assert closest_coverage([nested]).startswith(" The closest they come: Closed AI › Limitations")
 
 
 class FixedRetriever:

@@ -9,6 +9,7 @@ from assistant.embeddings import HashingEmbedder
 from assistant.grounding import SupportChecker, SupportDecision, agreement
 from assistant.grounding.attribution import borrows_number
 from assistant.grounding.support import drawn_on
+from assistant.grounding.wording import compares_unsaid, misquotes
 from assistant.text import (
     claim_words as content_words,
 )
@@ -264,6 +265,38 @@ def test_a_claim_must_not_give_one_side_what_the_passage_says_of_the_other(check
     joined = "Open models reduce licensing fees and monetize via subscription or API usage."
     assert not checker.check(joined, both).supported
     assert checker.check("Open models reduce licensing fees.", both).supported
+
+
+def test_a_quotation_must_be_the_passages_words_in_order(checker):
+    passage = "Hugging Face case study. Hugging Face exemplifies the democratization of AI."
+    invented = 'The case is titled "Hugging Face: A Case Study in Open-Source AI Accessibility".'
+    assert not checker.check(invented, passage).supported
+    kept = 'It is the "Hugging Face case study".'
+    assert checker.check(kept, passage).supported
+    # single quotes that open and close at word boundaries are quotation marks; apostrophes not
+    assert misquotes("Its title is 'AI for All Teachers'.", passage)
+    assert not misquotes("Hugging Face's platform and the models' cards.", passage)
+    # the asker's own words may be quoted back, and a one-word quote is a term
+    question = "What does 'openwashing in practice' mean?"
+    assert not misquotes("'Openwashing in practice' means ...", passage, question)
+    assert not misquotes('Models called "open" keep restrictions.', passage)
+
+
+def test_a_comparison_needs_a_passage_sentence_that_compares(checker):
+    listing = (
+        "Stable Diffusion (2022): the first widely available text-to-image model trained on "
+        "open data. LLaMA 2 (2023): Meta released language models trained on public data."
+    )
+    picked = "Stable Diffusion was trained on more data than LLaMA 2."
+    assert checker.check(picked, listing).supported is False
+    assert compares_unsaid(picked, split_sentences(listing))
+    compared = listing + " Stable Diffusion used more training data than LLaMA 2 did."
+    assert not compares_unsaid(picked, split_sentences(compared))
+    faster = ["Habana Gaudi2 HPUs benchmarked at 2x faster than Nvidia A100 GPUs."]
+    assert not compares_unsaid("Gaudi2 HPUs are faster than A100 GPUs.", faster)
+    assert compares_unsaid("Gaudi2 HPUs are not as costly as Xeon processors.", listing)
+    # no comparison claimed, nothing to find
+    assert not compares_unsaid("Stable Diffusion was trained on open data.", [listing])
 
 
 def test_an_abbreviation_the_passage_spells_out_is_found_in_it(checker):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from assistant.chunking import SECTION_SEPARATOR
 from assistant.retrieval import Hit
 
 _DECLINED = re.compile(
@@ -63,10 +64,12 @@ def model_declined(text: str) -> bool:
 
 
 def closest_coverage(hits: list[Hit], *, limit: int = 2) -> str:
-    """'The closest they come: <heading or opening> [1]; ...' for a refusal."""
+    """'The closest they come: <section › heading, or opening> [1]; ...' for a refusal."""
     parts = []
     for number, hit in enumerate(hits[:limit], start=1):
-        topic = hit.chunk.heading or " ".join(hit.chunk.text.split()[:12]) + "..."
+        titles = [hit.chunk.section, hit.chunk.heading] if hit.chunk.heading else []
+        topic = SECTION_SEPARATOR.join(filter(None, titles))
+        topic = topic or " ".join(hit.chunk.text.split()[:12]) + "..."
         parts.append(f"{topic.strip()} ({hit.chunk.document}) [{number}]")
     if not parts:
         return ""

@@ -29,24 +29,20 @@ whatever the passage holds. A yes/no or either-or question ("Is GPT-2 open?", "W
 faster, open or closed?") may be answered in its own words, so its answers are not held to this
 (``relevance.answerable_in_its_words``).
 
-Overlap catches a faithful answer that merges two passage sentences (no single sentence is
-similar enough); similarity catches a paraphrase with few shared words; answer overlap catches
-an answer that restates a paraphrased question around words the passage does contain. The number
-rule rejects the commonest small-model error, a wrong year or count in an otherwise
-well-matching sentence; an answer whose only new word is a number ("founded in 2023") must meet
-one of the first two clauses, because a year somewhere in an on-topic passage is weak evidence.
+Overlap catches an answer merging two passage sentences; similarity, a paraphrase with few
+shared words; answer overlap, a paraphrased question restated around the passage's words. The
+number rule rejects a wrong year or count in an otherwise matching sentence; an answer whose
+only new word is a number ("founded in 2023") must meet one of the first two clauses.
 Unless (``numbers-v5``) one passage sentence holds the number with every other claim word the
 passage has, and the words it lacks are the question's own: "Meta put out the 405B LLaMA 3 in
 2024" for "what year did Meta put out the 405B LLaMA 3?" from "LLaMA 3 (2024): Meta's 405B
 parameter model ..." (``attribution.number_in_its_sentence``).
 
-The thresholds were tuned on the 61 hand-labelled pairs in ``evaluation/support_labels.jsonl``
-(grid search for Cohen's kappa). A conjunctive clause (moderate overlap *and* similarity) was
-dropped: each setting that rescued a paraphrase admitted topic-sharing, unsupported sentences.
-The answer-overlap clause admits "... is governance." when the question asks for that word
-("What is the most critical dimension?"): on the labels it costs two pairs (kappa 0.907 without
-questions, 0.823 with them); on the shipped questions it halves the answerable questions refused
-for want of support (evaluation/README.md). ``assistant eval checker`` recomputes agreement.
+Thresholds: tuned on hand-labelled pairs (``evaluation/support_labels.jsonl``, Cohen's kappa;
+``assistant eval checker`` recomputes it). A conjunctive clause (moderate overlap *and*
+similarity) admitted topic-sharing, unsupported sentences; the answer-overlap clause ("... is
+governance." for "What is the most critical dimension?") costs two labelled pairs and halves
+the shipped answerable questions refused for want of support (evaluation/README.md).
 
 **Relevance** (``-relevance-v4``). With the question known, a backed pair also has to be about
 the question: relevance = the cosine of question and claim (or of question and claim read with
@@ -80,6 +76,7 @@ GPT-4, Claude), ..."), nor (``-v3``) one named list item's words another's name 
 constitution" from "• Anthropic Claude: Uses a constitution" beside "• Google Gemini: ...").
 Prose alike (``sides-v3``, ``sides.py``): not "open models currently lead" from "Closed AI models
 currently lead ...", nor of a list after it (``-v2``), nor its clause and the other's (``-v3``).
+(``wording-v1``, ``wording.py``) No quotation the passage lacks, nor a comparison it never makes.
 
 **Misread numbers** (``numbers-v4``, ``attribution.py``): not "191 million parameters" from "$191
 million", nor "In 2026 closed models led by 24%" from "AI Index (2024): ... a median 24.2%".
@@ -107,6 +104,7 @@ from assistant.grounding.numbers import counted_in_words, number_words, numbers_
 from assistant.grounding.relevance import answerable_in_its_words
 from assistant.grounding.sections import names_its_section
 from assistant.grounding.sides import swaps_sides
+from assistant.grounding.wording import says_more
 from assistant.keyterms import KeyTerms, spelled_out_words
 from assistant.text import (
     NUMBER,
@@ -117,7 +115,7 @@ from assistant.text import (
     split_sentences,
 )
 
-CHECKER_NAME = "overlap+embedding+question-v3+relevance-v4+cells-v3+sides-v3+numbers-v9"
+CHECKER_NAME = "overlap+embedding+question-v3+relevance-v4+cells-v3+sides-v3+wording-v1+numbers-v9"
 RELEVANCE_COVERAGE_WEIGHT = 0.2
 FOCUS_MISSING_SHARE = 0.5  # of the key-term credit, when the question's rarest term is missing
 CONTINUES_WITHIN = 2  # passage sentences between an answer's evidence and a continuation's
@@ -185,7 +183,8 @@ class SupportChecker:
             f"to a question that is not yes/no or either-or, it gives no table column another's "
             f"cell (nor a bracketed label's members another label, nor a named list item's words "
             f"another item's name, nor one side, open or closed, what the passage says of the "
-            f"other), and (content-word overlap "
+            f"other), quotes no words the passage lacks, compares only where the passage "
+            f"compares, and (content-word overlap "
             f">= {self.min_overlap} or similarity to its best-matching sentence >= "
             f"{self.min_similarity} or, given the question, overlap of the words not taken from "
             f"it >= {self.min_answer_overlap} or, given the question, the only new word is a "
@@ -313,6 +312,7 @@ class SupportChecker:
         drawn = drawn_on(said, candidates)
         swapped = bool(candidates) and swaps_cells(claim, candidates, {best, *drawn})
         swapped = swapped or swaps_sides(claim, candidates)
+        swapped = swapped or says_more(claim, passage, candidates, question)
         supported = (
             numbers_ok
             and not echoes
