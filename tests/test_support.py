@@ -144,6 +144,14 @@ def test_a_count_written_as_a_word_is_a_number(checker):
     assert checker.check(invented, passage.replace("A new wave of", "Two")).supported
     premise = "What do the two copyright lawsuits target?"  # the question's count is no claim
     assert checker.check(invented, passage, question=premise).backed
+    # a count the claim lists the items of itself is the claim's own, not the passage's
+    sizes = "OpenAI's new gpt-oss models (20B and 120B) are open-weight."
+    assert checker.check(
+        "The gpt-oss models are two open-weight models: 20B and 120B.", sizes
+    ).supported
+    assert not checker.check(
+        "The gpt-oss models are three open-weight models: 20B and 120B.", sizes
+    ).supported
 
 
 def test_a_rounded_number_counts_as_the_passages_number(checker):

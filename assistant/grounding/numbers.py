@@ -26,6 +26,31 @@ def counted_in_words(text: str) -> set[str]:
     return {_COUNT_WORDS[word.lower()] for word in _COUNT_WORD.findall(text)}
 
 
+# A count the claim spells out itself: "two versions: 20B and 120B", "three kinds (A, B and C)".
+_LISTED = re.compile(
+    rf"\b({'|'.join(_COUNT_WORDS)})\b(?:\s+[\w-]+){{0,4}}?\s*[:(\u2013\u2014-]\s*([^.;)]+)",
+    re.IGNORECASE,
+)
+_ITEM_BREAK = re.compile(r",\s*(?:and|or)\s+|,\s*|\s+(?:and|or)\s+")
+
+
+def given_numbers(passage: str) -> set[str]:
+    """The numbers a passage gives, in digits or as count words."""
+    return numbers_in(passage) | counted_in_words(passage)
+
+
+def claimed_counts(claim: str, question: str | None = None) -> set[str]:
+    """The counts a claim writes as words, less those its question gives ("its three case
+    studies") and those it lists the items of itself ("two versions: 20B and 120B")."""
+    listed = {
+        _COUNT_WORDS[match[1].lower()]
+        for match in _LISTED.finditer(claim)
+        if len([item for item in _ITEM_BREAK.split(match[2]) if item.strip()])
+        == int(_COUNT_WORDS[match[1].lower()])
+    }
+    return counted_in_words(claim) - counted_in_words(question or "") - listed
+
+
 def numbers_found(claimed: set[str], passage: set[str]) -> bool:
     """Every number of a sentence is in the passage, or is a passage number rounded ("24")."""
 

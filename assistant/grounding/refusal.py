@@ -64,10 +64,11 @@ def model_declined(text: str) -> bool:
 
 
 def closest_coverage(hits: list[Hit], *, limit: int = 2) -> str:
-    """'The closest they come: <section › heading, or opening> [1]; ...' for a refusal."""
+    """'The closest they come: <outermost section › heading, or opening> [1]; ...' for a refusal."""
     parts = []
     for number, hit in enumerate(hits[:limit], start=1):
-        titles = [hit.chunk.section, hit.chunk.heading] if hit.chunk.heading else []
+        outermost = (hit.chunk.section or "").split(SECTION_SEPARATOR)[0]
+        titles = [outermost, hit.chunk.heading] if hit.chunk.heading else []
         topic = SECTION_SEPARATOR.join(filter(None, titles))
         topic = topic or " ".join(hit.chunk.text.split()[:12]) + "..."
         parts.append(f"{topic.strip()} ({hit.chunk.document}) [{number}]")

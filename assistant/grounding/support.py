@@ -87,7 +87,8 @@ number a passage gives in general ("Often under permissive licenses (e.g., Apach
 one thing's: not "TensorFlow is released under the Apache 2.0 license". (``numbers-v8``) Nor is
 the number of another item of the same sentence ("GPT-4 cost $78 million, Gemini Ultra $191
 million"), and a question in lower case names the claim's names it has. (``numbers-v9``) A
-multiple is no count: not "2 Gaudi2 chips were used" from "Gaudi2 ... 2x faster".
+multiple is no count: not "2 Gaudi2 chips were used" from "Gaudi2 ... 2x faster". (``-v10``) A
+count whose items the claim lists is its own: "two versions: 20B and 120B" (``claimed_counts``).
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ import numpy as np
 from assistant.embeddings import Embedder
 from assistant.grounding.attribution import misreads_number, number_in_its_sentence
 from assistant.grounding.cells import swaps_cells
-from assistant.grounding.numbers import counted_in_words, number_words, numbers_found
+from assistant.grounding.numbers import claimed_counts, given_numbers, number_words, numbers_found
 from assistant.grounding.relevance import answerable_in_its_words
 from assistant.grounding.sections import names_its_section
 from assistant.grounding.sides import swaps_sides
@@ -115,7 +116,7 @@ from assistant.text import (
     split_sentences,
 )
 
-CHECKER_NAME = "overlap+embedding+question-v3+relevance-v4+cells-v3+sides-v3+wording-v1+numbers-v9"
+CHECKER_NAME = "overlap+embedding+question-v3+relevance-v4+cells-v3+sides-v3+wording-v1+numbers-v10"
 RELEVANCE_COVERAGE_WEIGHT = 0.2
 FOCUS_MISSING_SHARE = 0.5  # of the key-term credit, when the question's rarest term is missing
 CONTINUES_WITHIN = 2  # passage sentences between an answer's evidence and a continuation's
@@ -304,9 +305,8 @@ class SupportChecker:
         scores = [float(vector @ self._cache[candidate]) for candidate in candidates]
         best = int(np.argmax(scores)) if scores else 0
         similarity = scores[best] if scores else 0.0
-        premises = counted_in_words(question) if question else set()  # "its three case studies"
-        claimed = numbers_in(claim) | (counted_in_words(claim) - premises)
-        numbers_ok = numbers_found(claimed, numbers_in(passage) | counted_in_words(passage))
+        claimed = numbers_in(claim) | claimed_counts(claim, question)
+        numbers_ok = numbers_found(claimed, given_numbers(passage))
         numbers_ok = numbers_ok and not misreads_number(claim, passage, candidates, question)
         echoes = must_add is not None and said <= must_add  # says only what was asked
         drawn = drawn_on(said, candidates)
