@@ -1,10 +1,12 @@
 """Answering: retrieved passages -> prompt -> streamed answer -> a verified Answer record.
 
-``AnswerStream`` is iterated for the text as the model writes it; when it ends, ``answer``
-holds the record: the verified text, its citations, the passages shown and retrieved, the
-timings and, for a refusal, its reason. The steps around generation live beside it: prompt
-assembly in ``prompts.py``, marker parsing in ``citations.py``, and every check that can turn
-an answer into a refusal in ``grounding/`` (the stream only asks ``Grounding``).
+``AnswerStream`` is iterated for the text as the model writes it; when it ends, ``answer`` holds
+the record: the verified text, its citations, the passages shown and retrieved, the timings and,
+for a refusal, its reason. Of the top k retrieved, the model is shown those that score at least
+``min_relative_score`` of the best one's (``retrieval.bearing_on_question``). The steps around
+generation live beside it: prompt assembly in ``prompts.py``, marker parsing in
+``citations.py``, and every check that can turn an answer into a refusal in ``grounding/`` (the
+stream only asks ``Grounding``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from assistant.config import GenerationSettings
 from assistant.grounding import Grounding, RefusalReason, closest_coverage
 from assistant.llm import Generator, Messages, answer_grammar
 from assistant.prompts import Prompts, fit_passages
-from assistant.retrieval import Hit, Retriever
+from assistant.retrieval import Hit, Retriever, bearing_on_question
 
 
 @dataclass
@@ -119,6 +121,7 @@ class AnswerStream:
         grounding: Grounding,
         generation: GenerationSettings,
         top_k: int,
+        min_relative_score: float = 0.0,
     ) -> None:
         self.question = question
         self._retriever = retriever
@@ -127,6 +130,7 @@ class AnswerStream:
         self._grounding = grounding
         self._generation = generation
         self._top_k = top_k
+        self._min_relative_score = min_relative_score
         self._callbacks: list[Callable[[Answer], None]] = []
         self.answer: Answer | None = None
 
@@ -151,7 +155,7 @@ class AnswerStream:
             return
         shown, messages, timings.prompt_tokens = fit_passages(
             self.question,
-            hits,
+            bearing_on_question(hits, self._min_relative_score),
             prompts=self._prompts,
             generator=self._generator,
             max_tokens=self._generation.max_tokens,

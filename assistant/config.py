@@ -84,6 +84,14 @@ class RetrievalSettings(BaseSettings):
         0.4, ge=0.0, description="Weight of the (max-scaled) BM25 score in hybrid retrieval."
     )
     top_k: int = Field(4, ge=1, le=20, description="Passages given to the model.")
+    min_relative_score: float = Field(
+        0.6,
+        ge=0.0,
+        le=1.0,
+        description="Of the top_k passages, those whose retrieval score is under this share of "
+        "the best one's are not shown to the model (0 shows all): the prompt keeps the passages "
+        "that bear on the question (evaluation/README.md, nineteenth pass of issue 10).",
+    )
 
 
 class GroundingSettings(BaseSettings):

@@ -154,4 +154,5 @@ class Assistant:
             grounding=self.grounding,
             generation=self.settings.generation,
             top_k=top_k or self.settings.retrieval.top_k,
+            min_relative_score=self.settings.retrieval.min_relative_score,
         )

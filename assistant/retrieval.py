@@ -208,6 +208,15 @@ class Retriever:
         return self.keyword_weight * rrf(keyword, keep=keyword > 0) + rrf(dense)
 
 
+def bearing_on_question(hits: list[Hit], min_relative_score: float) -> list[Hit]:
+    """The hits whose retrieval score is at least ``min_relative_score`` of the best one's, in
+    order: a passage far behind the best is rarely the evidence and often a distraction."""
+    best = max((hit.fused for hit in hits), default=0.0)
+    if best <= 0:
+        return list(hits)
+    return [hit for hit in hits if hit.fused >= min_relative_score * best]
+
+
 def position(rows: list[int], row: int) -> int:
     """Where a row is in the sorted candidate rows."""
     return bisect.bisect_left(rows, row)

@@ -213,6 +213,33 @@ def test_stream_yields_pieces_then_builds_the_answer():
     assert answer.to_dict()["passages"][0]["score"] == 0.8
 
 
+def test_passages_far_behind_the_best_are_not_shown_to_the_model():
+    hits = [
+        Hit(hit(n, text).chunk, 0.8, n, fused=fused)
+        for n, text, fused in [
+            (1, "Alpacas hum softly.", 1.0),
+            (2, "Llamas spit.", 0.7),
+            (3, "Camels store fat.", 0.5),
+        ]
+    ]
+    answer = AnswerStream(
+        "Do alpacas hum?",
+        retriever=FixedRetriever(hits),
+        generator=ScriptedGenerator("Alpacas hum [1]."),
+        prompts=PROMPTS,
+        grounding=Grounding(GroundingSettings(min_score=0.3, verify_citations=False), None),
+        generation=GenerationSettings(max_tokens=64),
+        top_k=4,
+        min_relative_score=0.6,
+    ).run()
+    assert [h.chunk.id for h in answer.passages] == ["id1", "id2"]
+    assert len(answer.retrieved) == 3  # retrieved, and kept in the record, but not shown
+    assert "Camels" not in str(answer.prompt)
+    # by default (and in a regrade, which replays what a run showed) every passage is shown
+    shown = make_stream("Do alpacas hum?", hits, ScriptedGenerator("Alpacas hum [1].")).run()
+    assert len(shown.passages) == 3
+
+
 def test_low_similarity_refuses_without_calling_the_model():
     generator = ScriptedGenerator("should not be used")
     answer = make_stream("Unrelated?", [hit(1, "Something else.", score=0.1)], generator).run()

@@ -298,6 +298,11 @@ def test_refusals_are_read_from_the_answer_and_skip_citation_metrics():
     scores = metrics.answer_metrics(answerable, answered)
     assert scores["false_refusal_rate"] == (0, 1) and scores["citation_recall"] == (0, 1)
     assert "citation_validity" not in scores  # no markers at all: nothing to be valid
+    # a refusal that names a passage holding the answer still answers nothing
+    asked = question(answer_keywords=[["References"]], reference_answer="References and reading")
+    pointed = {"text": "The documents don't say. The closest: 15. References [1].", "refused": True}
+    assert metrics.answer_metrics(asked, pointed)["keyword_recall"] == (0, 1)
+    assert metrics.answer_metrics(asked, pointed)["token_recall"] == (0.0, 1)
 
 
 def test_refusal_detection_comes_from_the_pipeline(default_corpus):

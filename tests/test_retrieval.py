@@ -3,7 +3,8 @@ import sqlite3
 import pytest
 
 from assistant import keywords
-from assistant.retrieval import Retriever, document_name_words
+from assistant.chunking import Chunk
+from assistant.retrieval import Hit, Retriever, bearing_on_question, document_name_words
 from assistant.store import chunking_params, load_index
 from assistant.sync import sync_index
 from assistant.text import keyword_stem as stem
@@ -61,6 +62,17 @@ def test_a_misspelt_query_word_is_searched_as_the_corpus_word_one_edit_away():
     # a real English word the corpus lacks is left alone, not taken for "money"'s neighbour
     assert keywords.query_terms(db, "monkeys") == [stem("monkeys")]
     assert keywords.query_terms(db, "zzyzx") == ["zzyzx"]  # nothing one edit away
+
+
+def test_only_passages_near_the_best_bear_on_the_question():
+    def scored(*fused):
+        chunk = Chunk("id", "d.txt", None, 0, 1, None, "x")
+        return [Hit(chunk, 0.5, n, fused=f) for n, f in enumerate(fused, start=1)]
+
+    assert [h.fused for h in bearing_on_question(scored(1.2, 0.9, 0.7), 0.6)] == [1.2, 0.9]
+    assert len(bearing_on_question(scored(1.2, 0.9, 0.7), 0.0)) == 3
+    assert len(bearing_on_question(scored(0.0, -0.1), 0.6)) == 2  # nothing to compare with
+    assert bearing_on_question([], 0.6) == []
 
 
 def test_document_name_words_ignore_shared_parts():

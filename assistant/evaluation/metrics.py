@@ -127,10 +127,12 @@ def is_recall_lead_in(sentence: str, position: int, count: int) -> bool:
 def answer_metrics(question, answer: dict) -> dict[str, tuple[float, float]]:
     scores: dict[str, tuple[float, float]] = {}
     refused = bool(answer["refused"])
+    # A refusal answers nothing: the headings of the closest passages it names are no answer.
+    text = "" if refused else answer["text"]
     if question.answer_keywords:
-        scores["keyword_recall"] = keyword_hits(answer["text"], question.answer_keywords)
+        scores["keyword_recall"] = keyword_hits(text, question.answer_keywords)
     if question.reference_answer:
-        recall = token_recall(answer["text"], question.reference_answer)
+        recall = token_recall(text, question.reference_answer)
         if recall is not None:
             scores["token_recall"] = (recall, 1)
     key = "false_refusal_rate" if question.answerable else "refusal_rate_unanswerable"

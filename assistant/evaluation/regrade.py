@@ -3,9 +3,10 @@
 Nearly all of an evaluation run is generation. A change to verification, the support checker
 or the refusal decision leaves what the model wrote unchanged, so ``assistant eval regrade``
 replays each recorded draft (``answer.raw_text``) through the same ``AnswerStream`` the
-pipeline uses: the passages are the ones the run showed (read back from the index by chunk id,
-in their recorded order), the generator is a ``ScriptedGenerator`` that streams the draft, and
-the grounding is the assistant's own. The answer is then scored the way a run scores it.
+pipeline uses: the passages are the ones the run showed the model (read back from the index by
+chunk id, in their recorded order, none left out again), the generator is a
+``ScriptedGenerator`` that streams the draft, and the grounding is the assistant's own. The
+answer is then scored the way a run scores it.
 
 What it cannot show: anything that changes the draft (the prompt, retrieval, the model), and
 answers the recorded run refused before the model ran (no draft to replay; they stay refused).
@@ -50,7 +51,8 @@ def regrade_records(report: dict, assistant: Assistant) -> Iterator[dict]:
         if not answer or not answer.get("raw_text"):
             yield record
             continue
-        shown = [row for row in record["retrieved"] if row["in_top_k"]]
+        # the passages the model was shown, in marker order (older reports: the top k)
+        shown = answer.get("passages") or [row for row in record["retrieved"] if row["in_top_k"]]
         missing = [row["chunk_id"] for row in shown if row["chunk_id"] not in chunks]
         if missing:
             raise AssistantError(
