@@ -303,6 +303,9 @@ def test_refusals_are_read_from_the_answer_and_skip_citation_metrics():
     pointed = {"text": "The documents don't say. The closest: 15. References [1].", "refused": True}
     assert metrics.answer_metrics(asked, pointed)["keyword_recall"] == (0, 1)
     assert metrics.answer_metrics(asked, pointed)["token_recall"] == (0.0, 1)
+    # refusing an unanswerable question is its answer, scored on its words
+    absent = question(answerable=False, reference_answer="The documents don't say.")
+    assert metrics.answer_metrics(absent, pointed)["token_recall"][0] > 0
 
 
 def test_refusal_detection_comes_from_the_pipeline(default_corpus):

@@ -127,8 +127,9 @@ def is_recall_lead_in(sentence: str, position: int, count: int) -> bool:
 def answer_metrics(question, answer: dict) -> dict[str, tuple[float, float]]:
     scores: dict[str, tuple[float, float]] = {}
     refused = bool(answer["refused"])
-    # A refusal answers nothing: the headings of the closest passages it names are no answer.
-    text = "" if refused else answer["text"]
+    # A refusal of an answerable question answers nothing, though the closest passages it
+    # names may hold the answer's words in their headings.
+    text = "" if refused and question.answerable else answer["text"]
     if question.answer_keywords:
         scores["keyword_recall"] = keyword_hits(text, question.answer_keywords)
     if question.reference_answer:
