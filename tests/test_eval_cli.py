@@ -102,6 +102,24 @@ def test_regrade_replays_recorded_drafts_and_reproduces_an_unchanged_run(
     assert missing.exit_code == 1 and "Cannot read the report" in missing.output
 
 
+def test_regrade_shows_the_draft_the_passages_its_run_showed(eval_corpus, tmp_path, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_MIN_RELATIVE_SCORE", "0.99")  # most often the best one alone
+    out = tmp_path / "report"
+    assert run_eval("--out", str(out), "--top-k", "3").exit_code == 0
+    original = json.loads((out / "report.json").read_text())
+    assert original["run"]["min_relative_score"] == 0.99
+    monkeypatch.delenv("ASSISTANT_MIN_RELATIVE_SCORE")  # the regrade reads the run's own
+    result = runner.invoke(app, ["eval", "regrade", str(out), "--out", str(tmp_path / "again")])
+    assert result.exit_code == 0, result.output
+    again = json.loads((tmp_path / "again" / "report.json").read_text())
+
+    def shown(report):
+        return [len(r["answer"]["passages"]) for r in report["records"]]
+
+    assert shown(again) == shown(original) and min(shown(original)) < 3
+    assert again["aggregate"]["answers"] == original["aggregate"]["answers"]
+
+
 def test_limit_scores_the_first_questions(eval_corpus, tmp_path):
     result = run_eval("--retrieval-only", "--json", "--limit", "2", "--out", str(tmp_path))
     assert json.loads(result.stdout)["questions"] == 2

@@ -3,10 +3,10 @@
 Nearly all of an evaluation run is generation. A change to verification, the support checker
 or the refusal decision leaves what the model wrote unchanged, so ``assistant eval regrade``
 replays each recorded draft (``answer.raw_text``) through the same ``AnswerStream`` the
-pipeline uses: the passages are the ones the run showed the model (read back from the index by
-chunk id, in their recorded order, none left out again), the generator is a
-``ScriptedGenerator`` that streams the draft, and the grounding is the assistant's own. The
-answer is then scored the way a run scores it.
+pipeline uses: the passages are the ones the run showed the model (its top k, read back from
+the index by chunk id in their recorded order, less those under the run's
+``min_relative_score``), the generator is a ``ScriptedGenerator`` that streams the draft, and
+the grounding is the assistant's own. The answer is then scored the way a run scores it.
 
 What it cannot show: anything that changes the draft (the prompt, retrieval, the model), and
 answers the recorded run refused before the model ran (no draft to replay; they stay refused).
@@ -27,7 +27,7 @@ from assistant.evaluation.reports import RunInfo, build_report
 from assistant.evaluation.runner import answer_record
 from assistant.llm import ScriptedGenerator
 from assistant.pipeline import Assistant
-from assistant.retrieval import Hit
+from assistant.retrieval import Hit, bearing_on_question
 
 SCORES = ("score", "rank", "keyword_score", "fused", "coverage")
 
@@ -51,8 +51,7 @@ def regrade_records(report: dict, assistant: Assistant) -> Iterator[dict]:
         if not answer or not answer.get("raw_text"):
             yield record
             continue
-        # the passages the model was shown, in marker order (older reports: the top k)
-        shown = answer.get("passages") or [row for row in record["retrieved"] if row["in_top_k"]]
+        shown = [row for row in record["retrieved"] if row["in_top_k"]]
         missing = [row["chunk_id"] for row in shown if row["chunk_id"] not in chunks]
         if missing:
             raise AssistantError(
@@ -60,6 +59,7 @@ def regrade_records(report: dict, assistant: Assistant) -> Iterator[dict]:
                 "against the corpus and index the report was made with (--corpus, --index)."
             )
         hits = [Hit(chunks[row["chunk_id"]], **{k: row[k] for k in SCORES}) for row in shown]
+        hits = bearing_on_question(hits, report["run"].get("min_relative_score", 0.0))
         generator = ScriptedGenerator(answer["raw_text"])
         generator.n_ctx = 1 << 20  # every recorded passage fits, as it did in the run
         stream = AnswerStream(

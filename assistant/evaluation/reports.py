@@ -53,6 +53,7 @@ class RunInfo:
     partial: bool = False
     command: str = ""
     skipped_lines: list[str] = field(default_factory=list)
+    min_relative_score: float = 0.0  # of the top k, the model saw those this close to the best
 
     @property
     def machine(self) -> str:

@@ -258,6 +258,7 @@ class EvaluationRun:
             partial=partial,
             command=self._command,
             skipped_lines=[str(error) for error in self._skipped_lines],
+            min_relative_score=assistant.settings.retrieval.min_relative_score,
         )
 
     def report(self, *, partial: bool) -> dict:
