@@ -28,6 +28,7 @@ def test_index_json_reports_counts(corpus):
 def test_ask_json_syncs_first_and_returns_citations(corpus, monkeypatch):
     write_corpus(corpus)
     monkeypatch.setenv("ASSISTANT_MIN_SCORE", "0.0")
+    monkeypatch.setenv("ASSISTANT_MIN_RELATIVE_SCORE", "0")  # show all of the top k
     result = runner.invoke(app, ["ask", "What do bees make?", "--json", "--top-k", "2"])
     assert result.exit_code == 0, result.output
     answer = json.loads(result.stdout)
