@@ -61,13 +61,15 @@ def says_more(claim: str, passage: str, sentences: Sequence[str], question: str 
 
 def misquotes(claim: str, passage: str, question: str | None = None) -> bool:
     """The claim quotes words that neither the passage nor the question has in that order."""
-    source = _words(passage)
-    asked = _words(question or "")
-    for match in _QUOTED.finditer(claim):
-        quoted = _words(next(group for group in match.groups() if group))
-        if len(quoted.split()) >= MIN_QUOTED_WORDS and quoted not in source + asked:
-            return True
-    return False
+    quotes = [
+        _words(next(group for group in match.groups() if group))
+        for match in _QUOTED.finditer(claim)
+    ]
+    quotes = [quoted for quoted in quotes if len(quoted.split()) >= MIN_QUOTED_WORDS]
+    if not quotes:  # most claims quote nothing: the passage is not read
+        return False
+    source = _words(passage) + _words(question or "")
+    return any(quoted not in source for quoted in quotes)
 
 
 def compares_unsaid(claim: str, sentences: Sequence[str]) -> bool:
