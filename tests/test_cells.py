@@ -27,6 +27,9 @@ def test_a_claim_that_gives_one_column_the_other_columns_cell_is_caught():
     assert swaps_columns(f"{swapped[:-1]}; closed models: competitive, narrowing gap.", ACCURACY)
     right = "Closed models are leading edge, while open models are competitive, a narrowing gap."
     assert not swaps_columns(right, ACCURACY)
+    # a cell's words after a comma still speak of the column named before them
+    assert swaps_columns("Closed models: competitive, narrowing gap.", ACCURACY)
+    assert not swaps_columns("Open models: competitive, narrowing gap.", ACCURACY)
     # the value before the column's name, both sides named
     both = "Access is free/open-source tools in open democratization, while restricted APIs "
     assert not swaps_columns(both + "and paywalls are in closed/corporate control.", ACCESS)
@@ -65,6 +68,12 @@ def test_members_of_one_bracketed_label_given_another_label_are_caught():
         "Unlike open-weight Llama, GPT-4 and Claude are fully proprietary.", SPECTRUM
     )
     assert not swaps_labels("Open-source models are rare.", SPECTRUM)  # no member named
+    # "weights" of the other label's description does not name the member's own "open-weight"
+    described = "Mistral is open-source (weights, code, data, and training recipe all public)."
+    assert swaps_labels(described, SPECTRUM)
+    assert not swaps_labels(
+        "Llama and Mistral are open weight models (weights released).", SPECTRUM
+    )
     checker = SupportChecker(HashingEmbedder())
     assert not checker.check("GPT-4 and Claude are fully open-source.", SPECTRUM).supported
 
@@ -95,3 +104,18 @@ def test_a_claim_that_gives_one_named_item_another_items_words_is_caught():
     ]
     row_claim = "The transparency row for open models shows public weights."
     assert not swaps_items(row_claim, table, {0, 1})
+
+
+def test_an_item_named_by_the_shape_of_its_first_word_is_an_item_too():
+    # "OpenAI's gpt-oss models" is a label: "OpenAI" opens it but is a name by its shape, and
+    # "models", a word the claim shares with it, does not name the item.
+    items = [
+        "Current Examples",
+        "• OpenAI’s gpt-oss models: Open-weight reasoning models designed for agentic tasks.",
+        "• Meta’s LLaMA: Released with restrictions but widely adopted by researchers.",
+    ]
+    swapped = "Meta's LLaMA is described as open-weight reasoning models for agentic tasks."
+    assert swaps_items(swapped, items, {1})
+    assert not swaps_items("The gpt-oss models are open-weight reasoning models.", items, {1})
+    assert not swaps_items("Unlike Meta's LLaMA, gpt-oss models are open-weight.", items, {1})
+    assert not swaps_items("LLaMA was released with restrictions.", items, {2})

@@ -419,6 +419,40 @@ def test_a_claim_with_an_unbacked_explanation_is_cut_back_to_its_backed_head():
     assert not whole.supported_markers
 
 
+def test_each_side_of_a_contrast_a_passage_supports_is_kept_as_a_claim_of_its_own():
+    """Two findings from two passages in one sentence: neither passage has both sides."""
+    passages = [
+        hit(1, "Academic collaboration brings shared datasets and peer-reviewed publications."),
+        hit(2, "Industry collaboration gives access to massive compute resources."),
+    ]
+    asked = "What do universities get from collaborating, compared with tech companies?"
+    reply = (
+        "Universities get shared datasets and peer-reviewed publications, while industry "
+        "collaboration gives access to massive compute resources [1]."
+    )
+    result = verify(reply, passages, CHECKER, question=asked)
+    assert result.text == (
+        "Universities get shared datasets and peer-reviewed publications [1]. "
+        "Industry collaboration gives access to massive compute resources [2]."
+    )
+    assert not verify(reply, passages, CHECKER, question=asked, trim=False).supported_markers
+    # a side that is not backed goes; a side whose subject is the other side's ("but it ...")
+    # does not stand alone
+    unbacked = "Universities get shared datasets, while companies get quantum computers [1]."
+    assert verify(unbacked, passages, CHECKER, question=asked).text == (
+        "Universities get shared datasets [1]."
+    )
+    leaning = (
+        "Universities get peer-reviewed publications, but they give access to massive compute."
+    )
+    assert "[2]" not in verify(leaning, passages, CHECKER, question=asked).text
+    # nor is a side of a sentence that gives a reason for the one before
+    reason = (
+        "This is because of shared datasets, while industry gets massive compute resources [1]."
+    )
+    assert "[2]" not in verify(reason, passages, CHECKER, question=asked).text
+
+
 def test_a_head_that_adds_one_word_to_the_question_is_not_cut_out():
     """One answer word found somewhere in a passage is weak evidence: "built by OpenAI"."""
     passages = [hit(1, "DeepSeek R1 is a reasoning model approaching OpenAI o1 performance.")]

@@ -8,6 +8,7 @@ from assistant.config import PROJECT_ROOT
 from assistant.embeddings import HashingEmbedder
 from assistant.grounding import SupportChecker, SupportDecision, agreement
 from assistant.grounding.attribution import borrows_number
+from assistant.grounding.numbers import claimed_counts
 from assistant.grounding.support import drawn_on
 from assistant.grounding.wording import compares_unsaid, misquotes
 from assistant.text import (
@@ -152,6 +153,13 @@ def test_a_count_written_as_a_word_is_a_number(checker):
     assert not checker.check(
         "The gpt-oss models are three open-weight models: 20B and 120B.", sizes
     ).supported
+    # a few words may stand between the count and its list, and an item's bracket is no item
+    methods = "Methods like Constitutional AI (Anthropic) or RLHF (OpenAI) align models."
+    listed = "{} methods align models: Constitutional AI (Anthropic) and RLHF (OpenAI)."
+    assert checker.check(listed.format("Two"), methods).supported
+    assert not checker.check(listed.format("Three"), methods).supported
+    far = "It names two methods for making AI safer or easier to understand: XAI and RLHF."
+    assert claimed_counts(far) == set() and claimed_counts(far.replace("two", "three")) == {"3"}
 
 
 def test_a_rounded_number_counts_as_the_passages_number(checker):

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.grounding.relevance import mentions, names_in
+from assistant.grounding.relevance import POSSESSIVE, mentions, names_in
 from assistant.tables import row_cells
 from assistant.text import claim_stem, claim_words
 
@@ -50,7 +50,7 @@ def swaps_columns(claim: str, sentence: str) -> bool:
         return False
     values = [claim_words(value) for _, value in row]
     named = set().union(*names)
-    clauses = [(clause, _columns_named(clause, keys)) for clause in _CLAUSE.split(claim)]
+    clauses = _sides(claim, keys)
     both_sides = len(set().union(*(columns for _, columns in clauses))) >= 2
     for clause, columns in clauses:
         if len(columns) != 1:
@@ -66,6 +66,19 @@ def swaps_columns(claim: str, sentence: str) -> bool:
         if not both_sides and own == 0 and other >= MIN_SWAPPED_WORDS:
             return True
     return False
+
+
+def _sides(claim: str, keys: list[set[str]]) -> list[tuple[str, set[int]]]:
+    """The claim's clauses with the columns each names; a clause that names none goes on with
+    the one before ("Closed models: competitive, narrowing gap" says both of closed models)."""
+    sides: list[tuple[str, set[int]]] = []
+    for clause in _CLAUSE.split(claim):
+        columns = _columns_named(clause, keys)
+        if not columns and sides:
+            before, columns = sides.pop()
+            clause = f"{before} {clause}"
+        sides.append((clause, columns))
+    return sides
 
 
 # "  • Anthropic Claude: Uses a “constitution” ...": a list item led by the name it is about.
@@ -92,13 +105,11 @@ def swaps_items(claim: str, sentences: list[str], evidence: set[int]) -> bool:
         return False  # the usual case: the evidence is no named list item
     labels = {i: _item_label(sentence) for i, sentence in enumerate(sentences)}
     labels = {i: label for i, label in labels.items() if label}
-    said = claim_words(claim)
     for i in evidence & set(labels):
-        own = claim_words(labels[i])
-        if own & said:
+        if any(mentions(claim, word) for word in _naming_words(labels[i])):
             continue  # the claim names its evidence's item ("Claude ..., unlike Gemini")
         others = (label for j, label in labels.items() if j != i)
-        if any(mentions(claim, name) for label in others for name in names_in(label, codes=True)):
+        if any(mentions(claim, name) for label in others for name in _label_names(label)):
             return True
     return False
 
@@ -110,7 +121,22 @@ def _item_label(sentence: str) -> str:
     match = _ITEM.match(sentence)
     if not match or len(match.group(1).split()) > ITEM_LABEL_WORDS:
         return ""
-    return match.group(1) if names_in(match.group(1), codes=True) else ""
+    return match.group(1) if _label_names(match.group(1)) else ""
+
+
+def _label_names(label: str) -> list[str]:
+    """The names in a label (``names_in``), and its first word when its shape makes it one
+    ("OpenAI's gpt-oss models", "LLaMA 2"), which ``names_in`` leaves out as a sentence's opener."""
+    first = POSSESSIVE.sub("", label.split()[0])
+    shaped = any(ch.isupper() for ch in first[1:]) or any(ch.isdigit() for ch in first)
+    return [first] * shaped + names_in(label, codes=True)
+
+
+def _naming_words(label: str) -> list[str]:
+    """The words of a label that could name its item: capitalised, with a digit or hyphenated
+    ("Meta", "LLaMA", "GPT-4", "gpt-oss"), not "models" or "in" of "OpenAI's gpt-oss models"."""
+    words = (POSSESSIVE.sub("", word) for word in label.split())
+    return [w for w in words if w != w.lower() or any(ch.isdigit() for ch in w) or "-" in w]
 
 
 def _columns_named(clause: str, keys: list[set[str]]) -> set[int]:
@@ -126,7 +152,7 @@ def swaps_labels(claim: str, sentence: str) -> bool:
     """The claim names members of one label of the sentence's bracketed enumeration and gives
     them a word only another label has; see the module docstring."""
     labelled = [
-        (claim_words(label), claim_words(members), names_in(members, codes=True))
+        (label, claim_words(members), names_in(members, codes=True))
         for label, members in _LABELLED.findall(sentence)
         if len(label.split()) <= 4
     ]
@@ -140,6 +166,14 @@ def swaps_labels(claim: str, sentence: str) -> bool:
         return False
     (own,) = owners
     label, members, _ = labelled[own]
-    others = set().union(*(words for i, (words, _, _) in enumerate(labelled) if i != own))
-    foreign = others - label - members
-    return bool(said & foreign) and not label <= said
+    others = set().union(*(claim_words(o) for i, (o, _, _) in enumerate(labelled) if i != own))
+    foreign = others - claim_words(label) - members
+    return bool(said & foreign) and not _says_phrase(claim, label)
+
+
+def _says_phrase(claim: str, phrase: str) -> bool:
+    """The claim has the phrase's words together, in order, however hyphenated or made plural:
+    "open-weight" in "Llama is an open weight model", not in "its weights are open"."""
+    words = [re.escape(word) for word in _WORD.findall(phrase.lower())]
+    together = r"[\s-]+".join(words)
+    return bool(words) and re.search(rf"\b{together}s?\b", claim.lower()) is not None

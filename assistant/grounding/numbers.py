@@ -26,12 +26,15 @@ def counted_in_words(text: str) -> set[str]:
     return {_COUNT_WORDS[word.lower()] for word in _COUNT_WORD.findall(text)}
 
 
-# A count the claim spells out itself: "two versions: 20B and 120B", "three kinds (A, B and C)".
+# A count the claim spells out itself: "two versions: 20B and 120B", "three kinds (A, B and C)",
+# "two named methods for making AI safer: Constitutional AI (Anthropic) and RLHF (OpenAI)".
 _LISTED = re.compile(
-    rf"\b({'|'.join(_COUNT_WORDS)})\b(?:\s+[\w-]+){{0,4}}?\s*[:(\u2013\u2014-]\s*([^.;)]+)",
+    rf"\b({'|'.join(_COUNT_WORDS)})\b(?:\s+[\w-]+){{0,10}}?"
+    r"\s*(?:[:\u2013\u2014-]\s*([^.;]+)|\(([^.;)]+)\))",
     re.IGNORECASE,
 )
 _ITEM_BREAK = re.compile(r",\s*(?:and|or)\s+|,\s*|\s+(?:and|or)\s+")
+_BRACKETED = re.compile(r"\s*\([^()]*\)")  # "(Anthropic)" of an item: no item of its own
 
 
 def given_numbers(passage: str) -> set[str]:
@@ -45,10 +48,14 @@ def claimed_counts(claim: str, question: str | None = None) -> set[str]:
     listed = {
         _COUNT_WORDS[match[1].lower()]
         for match in _LISTED.finditer(claim)
-        if len([item for item in _ITEM_BREAK.split(match[2]) if item.strip()])
-        == int(_COUNT_WORDS[match[1].lower()])
+        if _items(match[2] or match[3]) == int(_COUNT_WORDS[match[1].lower()])
     }
     return counted_in_words(claim) - counted_in_words(question or "") - listed
+
+
+def _items(listed: str) -> int:
+    """How many items a list names ("A (a), B and C" names three)."""
+    return len([item for item in _ITEM_BREAK.split(_BRACKETED.sub("", listed)) if item.strip()])
 
 
 def numbers_found(claimed: set[str], passage: set[str]) -> bool:

@@ -116,7 +116,7 @@ from assistant.text import (
     split_sentences,
 )
 
-CHECKER_NAME = "overlap+embedding+question-v3+relevance-v4+cells-v3+sides-v3+wording-v1+numbers-v10"
+CHECKER_NAME = "overlap+embedding+question-v3+relevance-v4+cells-v4+sides-v3+wording-v1+numbers-v11"
 RELEVANCE_COVERAGE_WEIGHT = 0.2
 FOCUS_MISSING_SHARE = 0.5  # of the key-term credit, when the question's rarest term is missing
 CONTINUES_WITHIN = 2  # passage sentences between an answer's evidence and a continuation's

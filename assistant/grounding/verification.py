@@ -12,7 +12,9 @@ After the answer has streamed, each sentence is checked with the SupportChecker
   service.") is kept when the same passage supports an on-question sentence of the answer: it
   continues that answer from the same evidence (a list item, a consequence, a detail);
 - a sentence no shown passage supports is first cut back to its longest leading clause that one
-  does ("NER stands for Named Entity Recognition, which is a task in ..." keeps its head);
+  does ("NER stands for Named Entity Recognition, which is a task in ..." keeps its head), and
+  to each later side of a contrast that one does ("..., while governance transparency ...",
+  ``trimming.py``);
 - a sentence no shown passage supports (or one backed but not about the question) is listed as
   unsupported: flagged in the CLI, the JSON and the UI, and taken out of the answer's text when
   other sentences are supported, so what reads as the answer is only what the passages back;
@@ -37,6 +39,7 @@ from assistant.grounding.refusal import model_declined
 from assistant.grounding.relevance import asked_names, asks_yes_or_no, mentions, offers_choice
 from assistant.grounding.subjects import naming_passages, rare_subjects
 from assistant.grounding.support import SupportChecker, in_answer
+from assistant.grounding.trimming import backed_parts, leans_back
 from assistant.retrieval import Hit
 from assistant.tables import LIST_ITEM
 from assistant.text import (
@@ -120,18 +123,18 @@ def verify(
     trim: bool = True,
 ) -> Verification:
     """Check each claim of ``text`` against ``question`` (see ``SupportChecker.check_many``);
-    with ``trim``, a claim no passage supports is first cut back to its longest leading clause
-    that one does (``_backed_heads``)."""
+    with ``trim``, a claim no passage supports is first cut back to the parts of it that one
+    does (``trimming.backed_parts``)."""
     text = _MARKER_LINE.sub(" ", text)  # "... undermines it.\n\n[1] [2]": they cite that sentence
     sentences = split_answer_sentences(text)
     claims = [s for s in sentences if not makes_no_claim(s) and not model_declined(s)]
     pairs = [(claim, hit.chunk.readable_text) for claim in claims for hit in passages]
     decided = checker.check_many(pairs, question=question, read_as_answers=read_as_answers)
     if trim:
-        heads = _backed_heads(claims, decided, passages, checker, question, read_as_answers)
-        if heads:
-            for claim, head in heads.items():
-                text = text.replace(claim, head, 1)
+        parts = backed_parts(claims, decided, passages, checker, question, read_as_answers)
+        if parts:
+            for claim, kept in parts.items():
+                text = text.replace(claim, kept, 1)
             return verify(
                 text,
                 passages,
@@ -230,58 +233,6 @@ def quotable(sentence: str) -> bool:
     return bool(_WHOLE_SENTENCE_END.search(sentence)) and len(sentence.split()) >= QUOTED_WORDS
 
 
-# Where a sentence's head clause may end: before "; ...", " (...", " - ..." and a comma that
-# opens a clause or an apposition (", which ...", ", a technology that ...", ", leading to ..."),
-# not the comma of a series ("to explore, mine, and sell").
-_CLAUSE_BREAK = re.compile(
-    r"\s*(?:;\s|\s\(|\s[-\u2013\u2014]\s|,\s(?=(?:which|who|whom|whose|where|while|whereas"
-    r"|although|though|but|because|as|since|so|a|an|the|this|that|these|its|their|\w+ing)\b))",
-    re.IGNORECASE,
-)
-HEAD_WORDS = 3  # content words a head clause needs to be a claim of its own
-HEAD_NEW_WORDS = 2  # of them, words the question does not have
-
-
-def _backed_heads(claims, decided, passages, checker, question, read_as_answers) -> dict:
-    """For each claim no passage supports, its longest leading clause that one does.
-
-    The small model often states the answer and then adds an explanation of its own: "NER
-    stands for Named Entity Recognition, which is a task in natural language processing that
-    ...". The explanation is not in the passage, so the sentence is not supported, and the
-    answer it starts with was lost. The head "NER stands for Named Entity Recognition." is
-    checked like any claim and, when a passage supports it, replaces the sentence.
-    """
-    width = len(passages)
-    asked = claim_words(question) if question else set()
-    options: list[tuple[str, str]] = []  # (claim, head), each claim's longest head first
-    for i, claim in enumerate(claims):
-        if any(d.backed or d.supported for d in decided[i * width : (i + 1) * width]):
-            continue  # backed, if only as the continuation of an answer: it stays whole
-        plain = remove_markers(claim).rstrip()
-        cuts = reversed([m.start() for m in _CLAUSE_BREAK.finditer(plain)])
-        heads = (plain[:cut].rstrip() for cut in cuts)
-        options += [(claim, head) for head in heads if _could_be_head(head, asked)]
-    if not options:
-        return {}
-    tried = [(head, hit.chunk.readable_text) for _, head in options for hit in passages]
-    verdicts = checker.check_many(tried, question=question, read_as_answers=read_as_answers)
-    chosen: dict[str, str] = {}
-    for k, (claim, head) in enumerate(options):
-        backing = [n for n, d in enumerate(verdicts[k * width : (k + 1) * width], 1) if d.supported]
-        if backing and claim not in chosen:
-            chosen[claim] = f"{head.rstrip('.')} [{backing[0]}]."
-    return chosen
-
-
-def _could_be_head(clause: str, asked: set[str]) -> bool:
-    """A leading clause that can stand as a claim: enough content words, two of them not the
-    question's ("DeepSeek R1 was built by OpenAI" adds one word to its question, and one word
-    found somewhere in a passage is weak evidence), and no quotation left open."""
-    words = claim_words(clause)
-    open_quote = clause.count('"') % 2 or clause.count("\u201c") > clause.count("\u201d")
-    return len(words) >= HEAD_WORDS and len(words - asked) >= HEAD_NEW_WORDS and not open_quote
-
-
 def quote_pointed_passage(
     text: str, passages: list[Hit], question: str, embedder: Embedder, *, restated: bool = False
 ) -> str | None:
@@ -349,26 +300,6 @@ def _restates(sentence: str, question: str) -> bool:
     if not asks_yes_or_no(question) or offers_choice(question):
         return False  # "Is the gap growing or shrinking?" "It is shrinking." answers it
     return claim_words(remove_markers(sentence)) <= claim_words(question) | _POLARITY
-
-
-# "This is because ...", "This means ...", "As a result, ...": a sentence that builds on the one
-# before it. "This license ..." (a noun after the demonstrative) may name what the question asks.
-_LEANS_BACK = re.compile(
-    r"^(?:(?:this|that|these|those)(?:\s+(?P<noun>[a-z][\w-]*))?\b"
-    r"|as a result\b|therefore\b|thus\b|hence\b|because of this\b|for this reason\b)",
-    re.IGNORECASE,
-)
-
-
-def leans_back(sentence: str, question: str) -> bool:
-    """The sentence builds on the one before it ("This is because closed models ..."), so it
-    cannot stand when that one was taken out. A demonstrative before a word of the question
-    ("These restrictions ..." asked about restrictions) points at the question instead."""
-    found = _LEANS_BACK.match(remove_markers(sentence).lstrip(" \"'-*\u2022"))
-    if not found:
-        return False
-    noun = found.group("noun")
-    return not (noun and claim_words(noun) and claim_words(noun) <= claim_words(question))
 
 
 def _only_asked(sentence: str, question: str | None) -> bool:
