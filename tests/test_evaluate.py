@@ -151,6 +151,7 @@ def test_quote_span_in_a_pdf_spans_the_page_break(tmp_path):
         ("splits/shipped-fresh30x.jsonl", 30),
         ("splits/shipped-fresh30y.jsonl", 30),
         ("splits/shipped-fresh30z.jsonl", 30),
+        ("splits/shipped-fresh30aa.jsonl", 30),
     ],
 )
 def test_every_shipped_evidence_quote_is_found_in_its_document(name, size):
